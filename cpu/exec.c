@@ -1,0 +1,135 @@
+/* exec.c — the run loop of one logical processor: events at instruction boundaries, block
+ * fetch through the MMU and the decode cache, execution, instruction counting and cycle charging.
+ *
+ * Invariants:
+ *  - Instructions retire in program order; c->ctr.insns counts retired instructions only (a
+ *    faulting instruction is not counted).
+ *  - While a handler runs, c->insn_start is its RIP and c->rip the next instruction's RIP.
+ *  - External interrupts and NMIs are accepted only between instructions, never in an interrupt
+ *    shadow (STI, MOV SS/POP SS: SDM Vol. 3 6.8.3), and only when RFLAGS.IF = 1 (NMI: unless
+ *    blocked by a previous NMI until IRET, SDM 6.7.1).
+ *  - A fault (cpu_fault) unwinds to here with longjmp; RIP is reset to the faulting instruction
+ *    and the exception is delivered (exception.c does #DF / triple-fault escalation).
+ *  - Nothing here reads host time or host state: the instruction budget is the only input.
+ */
+#include <stdio.h>
+
+#include "cpu/cpu.h"
+#include "cpu/dcache.h"
+#include "cpu/exception.h"
+#include "cpu/mem.h"
+#include "cpu/model.h"
+#include "mmu/mmu.h"
+
+_Noreturn void cpu_fault(struct cpu *c, int vector, uint32_t error_code)
+{
+    c->fault_vector = (uint8_t)vector;
+    c->fault_has_error = true;
+    c->fault_error = error_code;
+    longjmp(c->fault_jmp, 1);
+}
+
+_Noreturn void cpu_fault_noerr(struct cpu *c, int vector)
+{
+    c->fault_vector = (uint8_t)vector;
+    c->fault_has_error = false;
+    c->fault_error = 0;
+    longjmp(c->fault_jmp, 1);
+}
+
+/* Accept a pending NMI or external interrupt if the CPU can take one now. */
+static void accept_events(struct cpu *c)
+{
+    if (c->intr_shadow)
+        return;
+    if (c->nmi_pending && !c->nmi_blocked) {
+        c->nmi_pending = false;
+        c->halted = false;
+        c->insn_start = c->rip;
+        cpu_deliver_interrupt(c, VEC_NMI, INTR_NMI);
+        return;
+    }
+    if ((c->rflags & RF_IF) && c->irq.pending && c->irq.pending(c->irq.opaque)) {
+        uint8_t v = c->irq.ack(c->irq.opaque);
+        c->halted = false;
+        c->insn_start = c->rip;
+        cpu_deliver_interrupt(c, v, INTR_EXTERNAL);
+    }
+}
+
+static void stop_unsupported_fetch(struct cpu *c, uint64_t pa)
+{
+    c->stop = STOP_SHUTDOWN_UNSUPPORTED;
+    snprintf(c->stop_msg, sizeof c->stop_msg,
+             "instruction fetch at RIP %#llx from physical address %#llx, which is not RAM "
+             "(hvsim executes code from RAM only)",
+             (unsigned long long)c->rip, (unsigned long long)pa);
+}
+
+uint64_t cpu_run(struct cpu *c, uint64_t max_insns)
+{
+    const uint32_t *cost = c->model->class_cost;
+    struct dcache *d = c->dcache;
+    const uint64_t start = c->ctr.insns;
+
+    c->stop = STOP_NONE;
+    if (setjmp(c->fault_jmp)) {
+        /* A fault in an instruction, in fetch, or in the delivery of an event. */
+        c->rip = c->insn_start;
+        c->block_end = false;
+        cpu_deliver_exception(c, c->fault_vector, c->fault_has_error, c->fault_error, true);
+    }
+    while (c->stop == STOP_NONE) {
+        uint64_t done = c->ctr.insns - start;
+        if (done >= max_insns)
+            break;
+        dcache_reclaim(d);
+        accept_events(c);
+        if (c->stop != STOP_NONE)
+            break;
+        if (c->halted) {
+            c->stop = STOP_HLT;
+            break;
+        }
+
+        c->insn_start = c->rip;
+        uint64_t lin = c->mode == MODE_LONG64 ? c->rip : seg_lin(c, SEG_CS, c->rip, 1, ACC_FETCH);
+        uint64_t pa = mmu_fetch_pa(c, lin);
+        struct block *b = dcache_lookup(d, c, pa, lin);
+        if (!b) {
+            stop_unsupported_fetch(c, pa);
+            break;
+        }
+
+        uint64_t n = b->n;
+        if (n > max_insns - done)
+            n = max_insns - done;
+        if (c->intr_shadow) {      /* the shadow covers exactly the next instruction */
+            n = 1;
+            c->intr_shadow = 0;
+        }
+        bool single_step = c->rflags & RF_TF;
+        if (single_step)
+            n = 1;
+
+        const uint64_t ripmask = b->code_size == 8 ? ~0ull : b->code_size == 4 ? 0xffffffffull
+                                                                                 : 0xffffull;
+        const struct insn *i = b->insns, *end = b->insns + n;
+        c->block_end = false;
+        d->cur = c;
+        do {
+            c->insn_start = c->rip;
+            c->rip = (c->rip + i->len) & ripmask;
+            i->fn(c, i);
+            c->ctr.insns++;
+            c->ctr.cycles += cost[i->cls];
+        } while (!c->block_end && ++i < end);
+        d->cur = NULL;
+
+        if (single_step && c->stop == STOP_NONE) {
+            c->dr[6] |= 1u << 14;      /* DR6.BS: single-step trap, SDM Vol. 3 18.3.1.4 */
+            cpu_deliver_exception(c, VEC_DB, false, 0, false);
+        }
+    }
+    return c->ctr.insns - start;
+}

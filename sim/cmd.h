@@ -1,0 +1,16 @@
+/* cmd.h — the subcommands of the `hvsim` program; main.c dispatches argv[1] to them.
+ *
+ * Each takes the arguments after the subcommand name (argv[0] is the subcommand) and returns the
+ * process exit status.
+ */
+#ifndef HVSIM_CMD_H
+#define HVSIM_CMD_H
+
+#include <stdint.h>
+
+int cmd_exec(int argc, char **argv);
+
+/* Parse a size with an optional K/M/G suffix (powers of 1024). 0, or -1 if malformed. */
+int parse_size(const char *s, uint64_t *out);
+
+#endif

@@ -1,0 +1,44 @@
+/* main.c — the `hvsim` command: dispatch to subcommands (see cmd.h).
+ *
+ *   hvsim exec FILE.elf [--max-insns N] [--cycle-model FILE] [--mem SIZE] [--quiet]
+ *
+ * `hvsim run CONFIG` (the full machine with Multiboot) joins here in a later issue.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/cmd.h"
+
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *help;
+} cmds[] = {
+    { "exec", cmd_exec, "run a freestanding ELF program on one CPU and print a run summary" },
+};
+
+static int usage(FILE *f)
+{
+    fprintf(f, "usage: hvsim COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
+        fprintf(f, "  %-6s %s\n", cmds[k].name, cmds[k].help);
+    fprintf(f, "\n'hvsim COMMAND --help' describes a command. See docs/USER-GUIDE.md.\n");
+    return f == stderr ? 2 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage(stderr);
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
+        return usage(stdout);
+    if (!strcmp(argv[1], "--version")) {
+        printf("hvsim " PACKAGE_VERSION "\n");
+        return 0;
+    }
+    for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
+        if (!strcmp(argv[1], cmds[k].name))
+            return cmds[k].fn(argc - 1, argv + 1);
+    fprintf(stderr, "hvsim: unknown command '%s'\n\n", argv[1]);
+    return usage(stderr);
+}

@@ -1,0 +1,127 @@
+// test_decode.cc — the Capstone-to-struct insn decoder: lengths, operand mapping, immediates,
+// relative displacements, default segments (SDM Vol. 1 3.7.4) and address sizes.
+#include <gtest/gtest.h>
+#include <capstone/capstone.h>
+
+#include "cpu/cpu.h"
+#include "cpu/decode.h"
+#include "cpu/insn.h"
+
+namespace {
+
+class Decode : public ::testing::Test {
+protected:
+    decoder_handles dh{};
+    void SetUp() override { ASSERT_EQ(decoder_init(&dh), 0); }
+    void TearDown() override { decoder_fini(&dh); }
+    insn dec(unsigned cs, std::initializer_list<uint8_t> b) {
+        uint8_t buf[32] = {0};
+        size_t n = 0;
+        for (uint8_t x : b) buf[n++] = x;
+        // pad with NOPs so Capstone has 15 bytes
+        for (size_t k = n; k < 16; k++) buf[k] = 0x90;
+        insn i{};
+        EXPECT_EQ(decode_one(&dh, cs, buf, 16, &i), 0);
+        return i;
+    }
+};
+
+TEST_F(Decode, RegRegAdd64) {
+    insn i = dec(8, {0x48, 0x01, 0xd8});          // add rax, rbx
+    EXPECT_EQ(i.id, X86_INS_ADD);
+    EXPECT_EQ(i.len, 3);
+    EXPECT_EQ(i.osz, 8);
+    ASSERT_EQ(i.nops, 2);
+    EXPECT_EQ(i.op[0].kind, OPK_REG);
+    EXPECT_EQ(i.op[0].reg, R_RAX);
+    EXPECT_EQ(i.op[1].reg, R_RBX);
+    EXPECT_TRUE(i.pfx & PFX_REXW);
+}
+
+TEST_F(Decode, HighByteAndRexByteRegisters) {
+    insn i = dec(8, {0x88, 0xe0});                // mov al, ah
+    EXPECT_EQ(i.op[0].kind, OPK_REG);
+    EXPECT_EQ(i.op[0].size, 1);
+    EXPECT_EQ(i.op[1].kind, OPK_REGH);
+    EXPECT_EQ(i.op[1].reg, 0);                    // AH is byte 1 of RAX
+    insn j = dec(8, {0x40, 0x88, 0xe0});          // mov al, spl (REX changes AH->SPL)
+    EXPECT_EQ(j.op[1].kind, OPK_REG);
+    EXPECT_EQ(j.op[1].reg, R_RSP);
+}
+
+TEST_F(Decode, ImmediateSignExtendedFromEncodedWidth) {
+    insn i = dec(8, {0x48, 0x83, 0xc0, 0xff});    // add rax, -1 (imm8)
+    EXPECT_EQ(i.imm, -1);
+    insn j = dec(8, {0x48, 0x05, 0x00, 0x00, 0x00, 0x80});  // add rax, 0xffffffff80000000
+    EXPECT_EQ(j.imm, (int64_t)(int32_t)0x80000000u);
+    insn k = dec(8, {0x48, 0xb8, 1, 2, 3, 4, 5, 6, 7, 8});  // movabs rax, imm64
+    EXPECT_EQ((uint64_t)k.imm, 0x0807060504030201ull);
+}
+
+TEST_F(Decode, RelativeBranchDisplacement) {
+    insn i = dec(8, {0xeb, 0xfe});                // jmp $ (rel8 = -2)
+    EXPECT_EQ(i.imm, -2);
+    insn j = dec(8, {0xe8, 0x00, 0x01, 0x00, 0x00});  // call +0x100
+    EXPECT_EQ(j.imm, 0x100);
+    insn k = dec(4, {0x0f, 0x84, 0xf0, 0xff, 0xff, 0xff});  // je -16 (32-bit code)
+    EXPECT_EQ(k.imm, -16);
+    insn l = dec(2, {0x75, 0x80});                // jne -128 (16-bit code)
+    EXPECT_EQ(l.imm, -128);
+}
+
+TEST_F(Decode, DefaultSegmentIsStackForRspRbpBase) {
+    insn i = dec(8, {0x48, 0x8b, 0x45, 0x08});    // mov rax, [rbp+8]
+    EXPECT_EQ(i.seg, SEG_SS);
+    EXPECT_EQ(i.base, R_RBP);
+    EXPECT_EQ(i.disp, 8);
+    insn j = dec(8, {0x48, 0x8b, 0x04, 0x8b});    // mov rax, [rbx+rcx*4]
+    EXPECT_EQ(j.seg, SEG_DS);
+    EXPECT_EQ(j.base, R_RBX);
+    EXPECT_EQ(j.index, R_RCX);
+    EXPECT_EQ(j.scale, 2);
+    insn k = dec(8, {0x64, 0x48, 0x8b, 0x04, 0x25, 0x28, 0, 0, 0});  // mov rax, fs:[0x28]
+    EXPECT_EQ(k.seg, SEG_FS);
+    EXPECT_EQ(k.base, MEM_NOREG);
+    EXPECT_EQ(k.disp, 0x28);
+    insn l = dec(2, {0x8b, 0x02});                // mov ax, [bp+si]
+    EXPECT_EQ(l.seg, SEG_SS);
+    EXPECT_EQ(l.asz, 2);
+}
+
+TEST_F(Decode, RipRelative) {
+    insn i = dec(8, {0x48, 0x8b, 0x05, 0x10, 0, 0, 0});   // mov rax, [rip+0x10]
+    EXPECT_EQ(i.base, MEM_RIP);
+    EXPECT_EQ(i.disp, 0x10);
+    EXPECT_EQ(i.len, 7);
+}
+
+TEST_F(Decode, OperandAndAddressSizePrefixes) {
+    insn i = dec(8, {0x66, 0x01, 0xd8});          // add ax, bx
+    EXPECT_EQ(i.osz, 2);
+    EXPECT_TRUE(i.pfx & PFX_OPSIZE);
+    insn j = dec(8, {0x67, 0x8b, 0x03});          // mov eax, [ebx]
+    EXPECT_EQ(j.asz, 4);
+    insn k = dec(4, {0x66, 0x89, 0xc8});          // mov ax, cx in 32-bit code
+    EXPECT_EQ(k.osz, 2);
+}
+
+TEST_F(Decode, InvalidEncodingBecomesUd) {
+    insn i = dec(8, {0x06});                      // PUSH ES is invalid in 64-bit mode
+    EXPECT_EQ(i.fn, op_ud);
+}
+
+TEST_F(Decode, TruncatedInputAsksForMoreBytes) {
+    uint8_t buf[3] = {0x48, 0xb8, 0x01};          // movabs rax, imm64 cut short
+    insn i{};
+    EXPECT_EQ(decode_one(&dh, 8, buf, 3, &i), -1);
+}
+
+TEST_F(Decode, MnemonicAndDisassembly) {
+    EXPECT_STREQ(decode_mnemonic(X86_INS_ADD), "add");
+    uint8_t b[] = {0x48, 0x01, 0xd8};
+    char text[64];
+    EXPECT_EQ(decode_disasm(8, b, sizeof b, 0, text, sizeof text), 3);
+    EXPECT_STREQ(text, "add rax, rbx");
+}
+
+}  // namespace
