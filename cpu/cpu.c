@@ -1,7 +1,7 @@
 /* cpu.c — processor lifecycle: power-on/reset state (SDM Vol. 3 10.1, Table 10-1), RFLAGS access
  * with lazy flags, flat-mode setups for loaders and tests, and the register dump for reports.
  *
- * Invariant: after cpu_init/cpu_reset every field of struct cpu has a defined value (the struct
+ * Invariant: after cpu_init/cpu_power_up_reset every field of struct cpu has a defined value (the struct
  * is zeroed first), so no host memory contents can reach the simulated machine.
  */
 #include <stdio.h>
@@ -26,7 +26,7 @@ int cpu_init(struct cpu *c, int id, struct bus *bus, struct dcache *dc, const st
     c->model = m ? m : model_default();
     if (!c->model || mmu_init(c) != 0)
         return -1;
-    cpu_reset(c);
+    cpu_power_up_reset(c);
     return 0;
 }
 
@@ -43,7 +43,7 @@ static void seg_set(struct segment *s, uint16_t sel, uint64_t base, uint32_t lim
     s->ar = ar;
 }
 
-void cpu_reset(struct cpu *c)
+void cpu_power_up_reset(struct cpu *c)
 {
     /* Plumbing (bus, caches, model, id) is kept; architectural state is set afresh. */
     memset(&c->gpr, 0, sizeof c->gpr);

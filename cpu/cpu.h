@@ -230,7 +230,7 @@ struct cpu {
  * (Table 10-1): real mode, CS.sel=0xF000 base=0xFFFF0000, RIP=0xFFF0, RDX=model signature. */
 int  cpu_init(struct cpu *c, int id, struct bus *bus, struct dcache *dc, const struct cpu_model *m);
 void cpu_destroy(struct cpu *c);
-void cpu_reset(struct cpu *c);
+void cpu_power_up_reset(struct cpu *c);
 
 /* Run up to `max_insns` instructions (or until a stop). Returns the number of instructions
  * retired. c->stop says why it stopped early. */
@@ -239,6 +239,10 @@ uint64_t cpu_run(struct cpu *c, uint64_t max_insns);
 /* Raise an exception from inside instruction execution. Never returns. */
 __attribute__((noreturn)) void cpu_fault(struct cpu *c, int vector, uint32_t error_code);
 __attribute__((noreturn)) void cpu_fault_noerr(struct cpu *c, int vector);
+/* Abandon the current instruction without retiring it and stop the CPU with `why` (the caller
+ * has written c->stop_msg). RIP stays at the instruction. Never returns. */
+#define FAULT_ABORT 0xff
+__attribute__((noreturn)) void cpu_abort(struct cpu *c, enum cpu_stop why);
 
 /* Recompute mode, code_size, stack_size, cpl after CR0/EFER/CS/SS changes. */
 void cpu_update_mode(struct cpu *c);

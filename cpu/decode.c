@@ -81,12 +81,10 @@ static uint8_t seg_of_prefix(uint8_t p)
 
 static void op_unimplemented(struct cpu *c, const struct insn *i)
 {
-    c->rip = c->insn_start;
-    c->stop = STOP_SHUTDOWN_UNSUPPORTED;
-    c->block_end = true;
     snprintf(c->stop_msg, sizeof c->stop_msg,
              "instruction '%s' at RIP %#llx is not implemented by hvsim",
              decode_mnemonic(i->id), (unsigned long long)c->insn_start);
+    cpu_abort(c, STOP_SHUTDOWN_UNSUPPORTED);
 }
 
 static const struct decoder_handles *handles;

@@ -17,8 +17,13 @@ enum intr_kind {
     INTR_EXTERNAL,      /* maskable external interrupt (from the irq_source) */
     INTR_NMI,
     INTR_SOFTWARE,      /* INT n */
-    INTR_SOFT_EXCEPTION /* INT3, INTO: software exceptions (DPL check, trap-like) */
+    INTR_SOFT_EXCEPTION, /* INT3, INTO: software exceptions (DPL check, trap-like) */
+    INTR_ICEBP          /* INT1 (F1): privileged software exception, no DPL check, EXT = 1 */
 };
+
+/* c->delivering holds the exception vector being delivered, this value while an interrupt
+ * (external, NMI, INT n, INT1) is being delivered, or -1. */
+#define DELIVERING_INTR 0x7f
 
 /* Deliver exception `vector` (with an error code if has_error). is_fault: RIP of the faulting
  * instruction is pushed (c->rip already reset to it); otherwise a trap (next RIP).

@@ -29,6 +29,13 @@ _Noreturn void cpu_fault(struct cpu *c, int vector, uint32_t error_code)
     longjmp(c->fault_jmp, 1);
 }
 
+_Noreturn void cpu_abort(struct cpu *c, enum cpu_stop why)
+{
+    c->stop = (uint8_t)why;
+    c->fault_vector = FAULT_ABORT;
+    longjmp(c->fault_jmp, 1);
+}
+
 _Noreturn void cpu_fault_noerr(struct cpu *c, int vector)
 {
     c->fault_vector = (uint8_t)vector;
@@ -74,10 +81,11 @@ uint64_t cpu_run(struct cpu *c, uint64_t max_insns)
 
     c->stop = STOP_NONE;
     if (setjmp(c->fault_jmp)) {
-        /* A fault in an instruction, in fetch, or in the delivery of an event. */
+        /* A fault in an instruction, in fetch, or in the delivery of an event; or an abort. */
         c->rip = c->insn_start;
         c->block_end = false;
-        cpu_deliver_exception(c, c->fault_vector, c->fault_has_error, c->fault_error, true);
+        if (c->fault_vector != FAULT_ABORT)
+            cpu_deliver_exception(c, c->fault_vector, c->fault_has_error, c->fault_error, true);
     }
     while (c->stop == STOP_NONE) {
         uint64_t done = c->ctr.insns - start;

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,7 @@ static const struct key_desc scalar_keys[] = {
     { "max_phys_bits", K_U32, KOFF(max_phys_bits) },
     { "max_lin_bits", K_U32, KOFF(max_lin_bits) },
     { "tsc_hz", K_U64, KOFF(tsc_hz) },
+    { "mxcsr_mask", K_U32, KOFF(mxcsr_mask) },
     { "tlb.itlb", K_TLB, KOFF(itlb) },
     { "tlb.dtlb", K_TLB, KOFF(dtlb) },
     { "tlb.stlb", K_TLB, KOFF(stlb) },
@@ -78,7 +80,8 @@ static int perr(struct parser *p, const char *fmt, ...) __attribute__((format(pr
 static int perr(struct parser *p, const char *fmt, ...)
 {
     if (p->err && p->errlen) {
-        int n = snprintf(p->err, p->errlen, "%s:%d: ", p->name, p->line);
+        int n = p->line ? snprintf(p->err, p->errlen, "%s:%d: ", p->name, p->line)
+                        : snprintf(p->err, p->errlen, "%s: ", p->name);
         if (n >= 0 && (unsigned)n < p->errlen) {
             va_list ap;
             va_start(ap, fmt);
@@ -187,7 +190,7 @@ static int parse_cpuid(struct parser *p, const char *s)
     if (*s != '=')
         return perr(p, "expected '=' after the cpuid leaf, as in 'cpuid 0x1 = EAX EBX ECX EDX'");
     s++;
-    uint32_t r[4];
+    uint32_t r[4] = { 0, 0, 0, 0 };
     static const char *const rn[4] = { "EAX", "EBX", "ECX", "EDX" };
     for (int k = 0; k < 4; k++)
         if (parse_u32(p, &s, &r[k], rn[k]))
@@ -295,7 +298,7 @@ static int parse_scalar(struct parser *p, const struct key_desc *k, const char *
         break;
     }
     case K_TLB: {
-        struct tlb_geometry g;
+        struct tlb_geometry g = { 0, 0 };
         if (parse_u32(p, &v, &g.entries, "TLB entries") || parse_u32(p, &v, &g.ways, "TLB ways"))
             return -1;
         if (g.ways == 0 || g.entries == 0 || g.entries % g.ways)
@@ -308,7 +311,7 @@ static int parse_scalar(struct parser *p, const struct key_desc *k, const char *
         break;
     }
     case K_DIV4: {
-        uint32_t d[4];
+        uint32_t d[4] = { 0, 0, 0, 0 };
         static const char *const nm[4] = { "byte DIV extra", "word DIV extra",
                                            "dword DIV extra", "qword DIV extra" };
         for (int j = 0; j < 4; j++)
@@ -451,6 +454,7 @@ int model_parse(struct cpu_model *m, const char *text, const char *name, char *e
             return -1;
         s += len + (nl ? 1 : 0);
     }
+    p.line = 0;     /* what is missing belongs to the whole file */
     return check_complete(&p);
 }
 

@@ -1,5 +1,16 @@
-/* ops_nop.c — NOP in all its encodings (90, 0F 1F /0 of every length, PAUSE is in sys_*), and
- * the #UD handler for encodings hvsim does not execute. */
+/* ops_nop.c — instructions that do nothing architecturally: NOP in all its encodings (90, 66 90,
+ * 0F 1F /0 and the reserved-NOP opcodes 0F 19..0F 1F with a memory operand, of every length and
+ * prefix combination; Capstone gives them all X86_INS_NOP), ENDBR64/ENDBR32 (F3 0F 1E FA/FB, NOPs
+ * without CET), and the prefetch hints (0F 18 /0-/3, 0F 0D /1), which never fault (SDM Vol. 2
+ * PREFETCHh: "does not cause exceptions"). PAUSE is in sys_*. Also the #UD handler for the
+ * encodings hvsim does not execute, and UD0/UD1(UD2B)/UD2.
+ *
+ * Invariant: a NOP's memory operand is never accessed (no fault, no TLB fill), as on hardware
+ * (SDM Vol. 2 NOP: "the memory operand is not accessed"). A LOCK prefix makes them #UD.
+ *
+ * Capstone 4.0.2 does not decode the register forms of 0F 18..0F 1F (for example 0F 1F C0,
+ * "nop eax"), which hardware executes as NOPs; the decoder turns them into #UD (docs/ISA.md).
+ */
 #include "cpu/ops.h"
 #include "cpu/cpu.h"
 
@@ -15,8 +26,22 @@ void op_ud(struct cpu *c, const struct insn *i)
     cpu_fault_noerr(c, VEC_UD);
 }
 
+static int sel_nop(struct insn *i)
+{
+    return (i->pfx & PFX_LOCK) ? -1 : 0;
+}
+
 void ops_nop_register(void)
 {
-    op_reg(X86_INS_NOP, op_nop, NULL, CLS_NOP);
+    op_reg(X86_INS_NOP, op_nop, sel_nop, CLS_NOP);
+    op_reg(X86_INS_ENDBR64, op_nop, sel_nop, CLS_NOP);
+    op_reg(X86_INS_ENDBR32, op_nop, sel_nop, CLS_NOP);
+    op_reg(X86_INS_PREFETCHNTA, op_nop, sel_nop, CLS_NOP);
+    op_reg(X86_INS_PREFETCHT0, op_nop, sel_nop, CLS_NOP);
+    op_reg(X86_INS_PREFETCHT1, op_nop, sel_nop, CLS_NOP);
+    op_reg(X86_INS_PREFETCHT2, op_nop, sel_nop, CLS_NOP);
+    op_reg(X86_INS_PREFETCHW, op_nop, sel_nop, CLS_NOP);
     op_reg(X86_INS_UD2, op_ud, NULL, CLS_OTHER);
+    op_reg(X86_INS_UD2B, op_ud, NULL, CLS_OTHER);
+    op_reg(X86_INS_UD0, op_ud, NULL, CLS_OTHER);
 }
