@@ -146,8 +146,9 @@ part_target() {
     say "part $name: $p pass, $f fail"
 }
 
-# built DIR TARGET: true if make considers TARGET up to date in DIR (it was built).
-built() { [ -e "$1/$2" ] && make -C "$1" -q "$2" >/dev/null 2>&1; }
+# built DIR TARGET: true if TARGET is (now) built in DIR: a no-op make when it is, a fast
+# failure when it cannot be built (its error is already in DIR/make.log).
+built() { make -C "$1" -j"$JOBS" "$2" >>"$1/make-check.log" 2>&1; }
 
 # build_in DIR TARGETS...: make the given targets (keep going on errors); log in DIR/make.log.
 build_in() {

@@ -185,8 +185,8 @@ struct cpu {
     /* --- hot state: the run loop and handlers touch these on every instruction --- */
     uint64_t gpr[R_NGPR];
     uint64_t rip;
-    uint64_t insn_start;        /* RIP of the instruction being executed (for faults) */
     uint64_t rflags;            /* see invariant on lazy flags */
+    uint64_t insn_start;        /* RIP of the instruction being executed (for faults) */
     struct lazy_flags lf;
     struct segment seg[SEG_NSEG];
     uint8_t cpl;                /* current privilege level */
@@ -199,6 +199,9 @@ struct cpu {
     uint8_t stop;               /* enum cpu_stop, set to leave cpu_run() */
 
     struct cpu_counters ctr;
+    /* run-loop position: the block being executed and its current instruction, so a fault can
+     * retire exactly the instructions before the faulting one (exec.c) */
+    const struct insn *blk_first, *blk_cur;
 
     /* --- system state --- */
     uint64_t cr0, cr2, cr3, cr4, cr8;

@@ -31,6 +31,7 @@ int dcache_init(struct dcache *d, uint64_t ram_size)
     d->code_page = calloc(d->n_pages ? d->n_pages : 1, 1);
     d->page_blocks = calloc(d->n_pages ? d->n_pages : 1, sizeof *d->page_blocks);
     d->scratch = calloc(1, sizeof(struct block) + sizeof(struct insn));
+    d->epoch = 1;
     if (!d->hash || !d->code_page || !d->page_blocks || !d->scratch || decoder_init(&d->dec)) {
         dcache_destroy(d);
         return -1;
@@ -64,7 +65,7 @@ void dcache_destroy(struct dcache *d)
     memset(d, 0, sizeof *d);
 }
 
-void dcache_reclaim(struct dcache *d)
+void dcache_reclaim_now(struct dcache *d)
 {
     struct block *b = d->zombies;
     while (b) {
@@ -99,6 +100,7 @@ static void drop_page(struct dcache *d, uint64_t pfn)
     d->page_blocks[pfn] = NULL;
     d->code_page[pfn] = 0;
     d->invalidations++;
+    d->epoch++;
     if (d->cur)
         d->cur->block_end = true;
 }
@@ -147,6 +149,9 @@ static struct block *build(struct dcache *d, const uint8_t *page, uint64_t pa, u
     b->n = (uint8_t)n;
     b->bytes = (uint16_t)bytes;
     b->dead = 0;
+    b->cost_model = NULL;
+    b->succ[0] = b->succ[1] = NULL;
+    b->succ_epoch[0] = b->succ_epoch[1] = 0;
     memcpy(b->insns, tmp, n * sizeof(struct insn));
     uint32_t h = hash_of(pa, cs);
     b->hnext = d->hash[h];
@@ -175,6 +180,8 @@ static struct block *crossing(struct dcache *d, struct cpu *c, uint64_t pa, uint
         return NULL;
     b->pa = pa;
     b->code_size = (uint8_t)cs;
+    b->cost_model = NULL;
+    b->succ[0] = b->succ[1] = NULL;
     b->n = 1;
     b->bytes = b->insns[0].len;
     return b;

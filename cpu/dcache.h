@@ -29,6 +29,11 @@ struct block {
     uint8_t n;              /* instructions */
     uint16_t bytes;         /* total length */
     uint8_t dead;           /* dropped; on the zombie list until dcache_reclaim() */
+    const void *cost_model; /* the model whose costs insns[].cum_cost hold (NULL: not yet) */
+    /* successor cache (block chaining): the blocks execution went to next, valid only while
+     * succ_epoch == dcache.epoch (any invalidation bumps the epoch) */
+    struct block *succ[2];
+    uint32_t succ_epoch[2];
     struct insn insns[];    /* n entries */
 };
 
@@ -43,6 +48,7 @@ struct dcache {
     struct block *zombies;  /* dropped blocks, freed at the next dcache_reclaim() */
     struct block *scratch;  /* an uncached block for an instruction that crosses a page */
     struct cpu *cur;        /* the LP executing now: told to leave its block on invalidation */
+    uint32_t epoch;         /* bumped whenever blocks are dropped (kills successor links) */
 };
 
 int  dcache_init(struct dcache *d, uint64_t ram_size);
@@ -53,7 +59,12 @@ void dcache_destroy(struct dcache *d);
  * stop reported by the caller). */
 struct block *dcache_lookup(struct dcache *d, struct cpu *c, uint64_t pa, uint64_t lin);
 /* Free blocks dropped since the last call (no LP may be executing one of them). */
-void dcache_reclaim(struct dcache *d);
+void dcache_reclaim_now(struct dcache *d);
+static inline void dcache_reclaim(struct dcache *d)
+{
+    if (d->zombies)
+        dcache_reclaim_now(d);
+}
 /* A write hit [pa, pa+len): drop blocks of those pages. */
 void dcache_code_write(struct dcache *d, uint64_t pa, uint64_t len);
 void dcache_flush(struct dcache *d);

@@ -47,8 +47,6 @@ _Noreturn void cpu_fault_noerr(struct cpu *c, int vector)
 /* Accept a pending NMI or external interrupt if the CPU can take one now. */
 static void accept_events(struct cpu *c)
 {
-    if (c->intr_shadow)
-        return;
     if (c->nmi_pending && !c->nmi_blocked) {
         c->nmi_pending = false;
         c->halted = false;
@@ -73,28 +71,67 @@ static void stop_unsupported_fetch(struct cpu *c, uint64_t pa)
              (unsigned long long)c->rip, (unsigned long long)pa);
 }
 
-uint64_t cpu_run(struct cpu *c, uint64_t max_insns)
+/* Give every instruction of b its cumulative class cost under model m (once per block). */
+static void block_cost(struct block *b, const struct cpu_model *m)
 {
-    const uint32_t *cost = c->model->class_cost;
-    struct dcache *d = c->dcache;
-    const uint64_t start = c->ctr.insns;
-
-    c->stop = STOP_NONE;
-    if (setjmp(c->fault_jmp)) {
-        /* A fault in an instruction, in fetch, or in the delivery of an event; or an abort. */
-        c->rip = c->insn_start;
-        c->block_end = false;
-        if (c->fault_vector != FAULT_ABORT)
-            cpu_deliver_exception(c, c->fault_vector, c->fault_has_error, c->fault_error, true);
+    uint32_t sum = 0;
+    for (unsigned k = 0; k < b->n; k++) {
+        sum += m->class_cost[b->insns[k].cls];
+        b->insns[k].cum_cost = sum;
     }
+    b->cost_model = m;
+}
+
+/* Retire the instructions of the current block before `upto` (exclusive). */
+static inline void retire(struct cpu *c, const struct insn *upto)
+{
+    const struct insn *first = c->blk_first;
+    if (first && upto > first) {
+        c->ctr.insns += (uint64_t)(upto - first);
+        c->ctr.cycles += upto[-1].cum_cost;
+    }
+    c->blk_first = NULL;
+}
+
+/* Find the block at pa, through the successor cache of the previous block when possible. */
+static inline struct block *next_block(struct dcache *d, struct cpu *c, struct block *prev,
+                                       uint64_t pa, uint64_t lin)
+{
+    unsigned cs = c->code_size;
+    if (prev) {
+        for (int k = 0; k < 2; k++) {
+            struct block *s = prev->succ[k];
+            if (s && prev->succ_epoch[k] == d->epoch && s->pa == pa && s->code_size == cs)
+                return s;
+        }
+    }
+    struct block *b = dcache_lookup(d, c, pa, lin);
+    if (prev && b && b != d->scratch && prev != d->scratch) {
+        int k = prev->succ[0] && prev->succ_epoch[0] == d->epoch;   /* fill a free/stale slot */
+        prev->succ[k] = b;
+        prev->succ_epoch[k] = d->epoch;
+    }
+    return b;
+}
+
+/* Execute blocks until a stop or until the budget (counted from `start`) is used up. Called
+ * afresh after every fault, so its locals never live across a longjmp. */
+static void run_blocks(struct cpu *c, uint64_t start, uint64_t max_insns)
+{
+    const struct cpu_model *model = c->model;
+    struct dcache *d = c->dcache;
+    struct block *prev = NULL;
+
     while (c->stop == STOP_NONE) {
         uint64_t done = c->ctr.insns - start;
         if (done >= max_insns)
             break;
         dcache_reclaim(d);
-        accept_events(c);
-        if (c->stop != STOP_NONE)
-            break;
+        if (c->intr_shadow == 0 && (c->nmi_pending || (c->rflags & RF_IF))) {
+            accept_events(c);
+            if (c->stop != STOP_NONE)
+                break;
+        }
         if (c->halted) {
             c->stop = STOP_HLT;
             break;
@@ -103,11 +140,13 @@ uint64_t cpu_run(struct cpu *c, uint64_t max_insns)
         c->insn_start = c->rip;
         uint64_t lin = c->mode == MODE_LONG64 ? c->rip : seg_lin(c, SEG_CS, c->rip, 1, ACC_FETCH);
         uint64_t pa = mmu_fetch_pa(c, lin);
-        struct block *b = dcache_lookup(d, c, pa, lin);
+        struct block *b = next_block(d, c, prev, pa, lin);
         if (!b) {
             stop_unsupported_fetch(c, pa);
             break;
         }
+        if (__builtin_expect(b->cost_model != model, 0))
+            block_cost(b, model);
 
         uint64_t n = b->n;
         if (n > max_insns - done)
@@ -122,22 +161,47 @@ uint64_t cpu_run(struct cpu *c, uint64_t max_insns)
 
         const uint64_t ripmask = b->code_size == 8 ? ~0ull : b->code_size == 4 ? 0xffffffffull
                                                                                  : 0xffffull;
-        const struct insn *i = b->insns, *end = b->insns + n;
+        const struct insn *i = b->insns, *last = b->insns + n - 1;
         c->block_end = false;
+        c->blk_first = i;
         d->cur = c;
-        do {
-            c->insn_start = c->rip;
-            c->rip = (c->rip + i->len) & ripmask;
+        for (;;) {
+            c->blk_cur = i;
+            uint64_t rip = c->rip;
+            c->insn_start = rip;
+            c->rip = (rip + i->len) & ripmask;
             i->fn(c, i);
-            c->ctr.insns++;
-            c->ctr.cycles += cost[i->cls];
-        } while (!c->block_end && ++i < end);
+            if (c->block_end || i == last)
+                break;
+            i++;
+        }
+        retire(c, i + 1);
         d->cur = NULL;
+        prev = b->dead ? NULL : b;
 
         if (single_step && c->stop == STOP_NONE) {
             c->dr[6] |= 1u << 14;      /* DR6.BS: single-step trap, SDM Vol. 3 18.3.1.4 */
             cpu_deliver_exception(c, VEC_DB, false, 0, false);
         }
     }
+}
+
+uint64_t cpu_run(struct cpu *c, uint64_t max_insns)
+{
+    const uint64_t start = c->ctr.insns;
+
+    c->stop = STOP_NONE;
+    c->blk_first = NULL;
+    if (setjmp(c->fault_jmp)) {
+        /* A fault in an instruction, in fetch, or in the delivery of an event; or an abort.
+         * The instructions of the block before the faulting one retire. */
+        retire(c, c->blk_cur);
+        c->dcache->cur = NULL;
+        c->rip = c->insn_start;
+        c->block_end = false;
+        if (c->fault_vector != FAULT_ABORT)
+            cpu_deliver_exception(c, c->fault_vector, c->fault_has_error, c->fault_error, true);
+    }
+    run_blocks(c, start, max_insns);
     return c->ctr.insns - start;
 }

@@ -84,6 +84,8 @@ struct insn {
     uint8_t aux;       /* handler-private (condition code, sub-operation, ...) */
     uint8_t rsvd;
     struct opnd op[3]; /* op[0] is the destination where there is one (Intel order) */
+    uint32_t cum_cost; /* class cost of this and all earlier instructions of its block, for the
+                          block's cost model (set by the run loop; see exec.c) */
 };
 
 /* How one Capstone instruction id executes. If `select` is set it is called after the generic

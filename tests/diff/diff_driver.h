@@ -13,7 +13,7 @@
 namespace diff {
 
 constexpr uint64_t DEFAULT_SEED = 0x6876'7369'6d5f'6466ull;    /* "hvsim_df" */
-constexpr unsigned DEFAULT_CASES = 300;
+constexpr unsigned DEFAULT_CASES = 500;
 
 uint64_t env_seed();
 unsigned env_cases(unsigned def);
