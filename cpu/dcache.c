@@ -30,7 +30,7 @@ int dcache_init(struct dcache *d, uint64_t ram_size)
     d->n_pages = (ram_size + 4095) >> 12;
     d->code_page = calloc(d->n_pages ? d->n_pages : 1, 1);
     d->page_blocks = calloc(d->n_pages ? d->n_pages : 1, sizeof *d->page_blocks);
-    d->scratch = calloc(1, sizeof(struct block) + sizeof(struct insn));
+    d->scratch = calloc(1, sizeof(struct block) + 2 * sizeof(struct insn));
     d->epoch = 1;
     if (!d->hash || !d->code_page || !d->page_blocks || !d->scratch || decoder_init(&d->dec)) {
         dcache_destroy(d);
@@ -122,6 +122,22 @@ void dcache_flush(struct dcache *d)
             drop_page(d, pfn);
 }
 
+/* The end marker after a block's last instruction: a zero-length pseudo-instruction whose
+ * handler only ends the block, so the run loop needs no per-instruction count check. It is never
+ * retired or charged. */
+void op_block_end(struct cpu *c, const struct insn *i)
+{
+    (void)i;
+    c->block_end = true;
+}
+
+static void block_sentinel(struct insn *s)
+{
+    memset(s, 0, sizeof *s);
+    s->fn = op_block_end;
+    s->base = s->index = MEM_NOREG;
+}
+
 /* Decode a block starting at pa (RAM), stopping at a block-ending instruction, at the page end,
  * or at BLOCK_MAX_INSNS. An instruction that would cross the page end is left for the next block
  * (which handles it as a crossing instruction). */
@@ -141,7 +157,7 @@ static struct block *build(struct dcache *d, const uint8_t *page, uint64_t pa, u
     }
     if (n == 0)
         return NULL;
-    struct block *b = malloc(sizeof *b + n * sizeof(struct insn));
+    struct block *b = malloc(sizeof *b + (n + 1) * sizeof(struct insn));
     if (!b)
         return NULL;
     b->pa = pa;
@@ -153,6 +169,7 @@ static struct block *build(struct dcache *d, const uint8_t *page, uint64_t pa, u
     b->succ[0] = b->succ[1] = NULL;
     b->succ_epoch[0] = b->succ_epoch[1] = 0;
     memcpy(b->insns, tmp, n * sizeof(struct insn));
+    block_sentinel(&b->insns[n]);
     uint32_t h = hash_of(pa, cs);
     b->hnext = d->hash[h];
     d->hash[h] = b;
@@ -184,6 +201,7 @@ static struct block *crossing(struct dcache *d, struct cpu *c, uint64_t pa, uint
     b->succ[0] = b->succ[1] = NULL;
     b->n = 1;
     b->bytes = b->insns[0].len;
+    block_sentinel(&b->insns[1]);
     return b;
 }
 

@@ -34,7 +34,7 @@ struct block {
      * succ_epoch == dcache.epoch (any invalidation bumps the epoch) */
     struct block *succ[2];
     uint32_t succ_epoch[2];
-    struct insn insns[];    /* n entries */
+    struct insn insns[];    /* n entries, then the end marker (fn == op_block_end) */
 };
 
 struct dcache {
@@ -50,6 +50,9 @@ struct dcache {
     struct cpu *cur;        /* the LP executing now: told to leave its block on invalidation */
     uint32_t epoch;         /* bumped whenever blocks are dropped (kills successor links) */
 };
+
+/* Handler of the end marker that follows the last instruction of every block. */
+void op_block_end(struct cpu *c, const struct insn *i);
 
 int  dcache_init(struct dcache *d, uint64_t ram_size);
 void dcache_destroy(struct dcache *d);

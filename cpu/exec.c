@@ -148,32 +148,47 @@ static void run_blocks(struct cpu *c, uint64_t start, uint64_t max_insns)
         if (__builtin_expect(b->cost_model != model, 0))
             block_cost(b, model);
 
-        uint64_t n = b->n;
-        if (n > max_insns - done)
-            n = max_insns - done;
-        if (c->intr_shadow) {      /* the shadow covers exactly the next instruction */
-            n = 1;
-            c->intr_shadow = 0;
-        }
-        bool single_step = c->rflags & RF_TF;
-        if (single_step)
-            n = 1;
-
         const uint64_t ripmask = b->code_size == 8 ? ~0ull : b->code_size == 4 ? 0xffffffffull
                                                                                  : 0xffffull;
-        const struct insn *i = b->insns, *last = b->insns + n - 1;
+        const struct insn *i = b->insns;
+        bool single_step = c->rflags & RF_TF;
         c->block_end = false;
         c->blk_first = i;
         d->cur = c;
-        for (;;) {
-            c->blk_cur = i;
-            uint64_t rip = c->rip;
-            c->insn_start = rip;
-            c->rip = (rip + i->len) & ripmask;
-            i->fn(c, i);
-            if (c->block_end || i == last)
-                break;
-            i++;
+        if (__builtin_expect(b->n <= max_insns - done && !c->intr_shadow && !single_step, 1)) {
+            /* The whole block: the end marker stops the loop, so no count check per insn. */
+            for (;;) {
+                c->blk_cur = i;
+                uint64_t rip = c->rip;
+                c->insn_start = rip;
+                c->rip = (rip + i->len) & ripmask;
+                i->fn(c, i);
+                if (c->block_end)
+                    break;
+                i++;
+            }
+            if (i->fn == op_block_end)
+                i--;
+        } else {
+            /* Part of it: the budget ends inside the block, single-step, or an interrupt shadow
+             * (which covers exactly the next instruction). */
+            uint64_t n = b->n;
+            if (n > max_insns - done)
+                n = max_insns - done;
+            if (c->intr_shadow || single_step)
+                n = 1;
+            c->intr_shadow = 0;
+            const struct insn *last = b->insns + n - 1;
+            for (;;) {
+                c->blk_cur = i;
+                uint64_t rip = c->rip;
+                c->insn_start = rip;
+                c->rip = (rip + i->len) & ripmask;
+                i->fn(c, i);
+                if (c->block_end || i == last)
+                    break;
+                i++;
+            }
         }
         retire(c, i + 1);
         d->cur = NULL;

@@ -22,24 +22,24 @@ extern "C" {
 /* Linear address of seg:off for an access of `size` bytes (acc = ACC_READ/WRITE/FETCH). */
 uint64_t seg_lin_slow(struct cpu *c, int seg, uint64_t off, unsigned size, unsigned acc);
 
-static inline uint64_t seg_lin(struct cpu *c, int seg, uint64_t off, unsigned size, unsigned acc)
+static inline __attribute__((always_inline)) uint64_t seg_lin(struct cpu *c, int seg, uint64_t off, unsigned size, unsigned acc)
 {
     if (__builtin_expect(c->mode == MODE_LONG64, 1))
         return seg >= SEG_FS ? c->seg[seg].base + off : off;   /* canonical check in mmu */
     return seg_lin_slow(c, seg, off, size, acc);
 }
 
-static inline unsigned seg_acc(int seg, unsigned acc)
+static inline __attribute__((always_inline)) unsigned seg_acc(int seg, unsigned acc)
 {
     return seg == SEG_SS ? (acc | ACC_STACK) : acc;
 }
 
-static inline uint64_t vread(struct cpu *c, int seg, uint64_t off, unsigned size)
+static inline __attribute__((always_inline)) uint64_t vread(struct cpu *c, int seg, uint64_t off, unsigned size)
 {
     return mmu_read(c, seg_lin(c, seg, off, size, ACC_READ), size, seg_acc(seg, ACC_READ));
 }
 
-static inline void vwrite(struct cpu *c, int seg, uint64_t off, uint64_t v, unsigned size)
+static inline __attribute__((always_inline)) void vwrite(struct cpu *c, int seg, uint64_t off, uint64_t v, unsigned size)
 {
     mmu_write(c, seg_lin(c, seg, off, size, ACC_WRITE), v, size, seg_acc(seg, ACC_WRITE));
 }

@@ -101,11 +101,20 @@ static const struct { uint16_t id; uint8_t cc; } jcc_table[16] = {
     { X86_INS_JL, 12 }, { X86_INS_JGE, 13 }, { X86_INS_JLE, 14 }, { X86_INS_JG, 15 },
 };
 
-static void jcc64(struct cpu *c, const struct insn *i)
-{
-    if (cond_fast(c, i->aux))
-        branch64(c, c->rip + (uint64_t)i->imm);
+/* 64-bit code, one handler per condition so cond_fast() folds to the few tests it needs. */
+#define JCC64(CC)                                                                             \
+static void jcc64_##CC(struct cpu *c, const struct insn *i)                                   \
+{                                                                                             \
+    if (cond_fast(c, CC))                                                                     \
+        branch64(c, c->rip + (uint64_t)i->imm);                                               \
 }
+JCC64(0) JCC64(1) JCC64(2) JCC64(3) JCC64(4) JCC64(5) JCC64(6) JCC64(7)
+JCC64(8) JCC64(9) JCC64(10) JCC64(11) JCC64(12) JCC64(13) JCC64(14) JCC64(15)
+
+static const insn_fn jcc64_fn[16] = {
+    jcc64_0, jcc64_1, jcc64_2, jcc64_3, jcc64_4, jcc64_5, jcc64_6, jcc64_7,
+    jcc64_8, jcc64_9, jcc64_10, jcc64_11, jcc64_12, jcc64_13, jcc64_14, jcc64_15,
+};
 static void jcc(struct cpu *c, const struct insn *i)
 {
     if (cond_fast(c, i->aux))
@@ -121,7 +130,7 @@ static int sel_jcc(struct insn *i)
     if (cc < 0 || i->nops != 1 || i->op[0].kind != OPK_IMM || (i->pfx & PFX_LOCK))
         return -1;
     i->aux = (uint8_t)cc;
-    i->fn = is_near64(i) ? jcc64 : jcc;
+    i->fn = is_near64(i) ? jcc64_fn[cc] : jcc;
     return 0;
 }
 

@@ -41,7 +41,7 @@ struct cpu;
 /* Accesses of 1, 2, 4 or 8 bytes at any alignment; they fault through cpu_fault().
  * (static inline below: an L1 TLB hit on a RAM page is handled in line.) */
 static inline uint64_t mmu_read(struct cpu *c, uint64_t lin, unsigned size, unsigned acc);
-static inline void mmu_write(struct cpu *c, uint64_t lin, uint64_t val, unsigned size,
+static inline __attribute__((always_inline)) void mmu_write(struct cpu *c, uint64_t lin, uint64_t val, unsigned size,
                              unsigned acc);
 /* Check that an access of `size` bytes would succeed (faults exactly as it would), and set
  * accessed/dirty bits as the access would. Used before multi-part stores. A check that hits
@@ -101,7 +101,7 @@ uint64_t mmu_fetch_pa_slow(struct cpu *c, uint64_t lin);
 /* ---- fast paths: an L1 hit through a fast slot (see tlb.h) ---- */
 
 /* Column of tlb->deny for this access: CPL and RFLAGS.AC. */
-static inline unsigned mmu_ctx_(const struct cpu *c)
+static inline __attribute__((always_inline)) unsigned mmu_ctx_(const struct cpu *c)
 {
     return (unsigned)c->cpl << 1 | ((unsigned)(c->rflags >> 18) & 1u);
 }
@@ -109,7 +109,7 @@ static inline unsigned mmu_ctx_(const struct cpu *c)
 /* The fast slot for [lin, lin+size) if it is a hit allowed for this access, else NULL. The slot
  * is chosen by the first byte's page and its tag compared with the last byte's page: a slot
  * only ever holds pages congruent to its index, so a page-crossing access never matches. */
-static inline struct tlb_fast *mmu_fast_(struct cpu *c, struct tlb_fast *tab, uint64_t lin,
+static inline __attribute__((always_inline)) struct tlb_fast *mmu_fast_(struct cpu *c, struct tlb_fast *tab, uint64_t lin,
                                          unsigned size, unsigned acc)
 {
     struct tlb *t = c->tlb;
@@ -120,7 +120,7 @@ static inline struct tlb_fast *mmu_fast_(struct cpu *c, struct tlb_fast *tab, ui
     return (struct tlb_fast *)0;
 }
 
-static inline uint64_t mmu_ld_(const uint8_t *p, unsigned size)
+static inline __attribute__((always_inline)) uint64_t mmu_ld_(const uint8_t *p, unsigned size)
 {
     uint8_t b; uint16_t w; uint32_t d; uint64_t q;
     switch (size) {
@@ -131,7 +131,7 @@ static inline uint64_t mmu_ld_(const uint8_t *p, unsigned size)
     }
 }
 
-static inline void mmu_st_(uint8_t *p, uint64_t v, unsigned size)
+static inline __attribute__((always_inline)) void mmu_st_(uint8_t *p, uint64_t v, unsigned size)
 {
     uint8_t b = (uint8_t)v; uint16_t w = (uint16_t)v; uint32_t d = (uint32_t)v;
     switch (size) {
@@ -142,7 +142,7 @@ static inline void mmu_st_(uint8_t *p, uint64_t v, unsigned size)
     }
 }
 
-static inline uint64_t mmu_read(struct cpu *c, uint64_t lin, unsigned size, unsigned acc)
+static inline __attribute__((always_inline)) uint64_t mmu_read(struct cpu *c, uint64_t lin, unsigned size, unsigned acc)
 {
     struct tlb_fast *f = mmu_fast_(c, c->tlb->dfast, lin, size, acc);
     if (__builtin_expect(f != 0, 1)) {
@@ -154,7 +154,7 @@ static inline uint64_t mmu_read(struct cpu *c, uint64_t lin, unsigned size, unsi
     return mmu_read_slow(c, lin, size, acc);
 }
 
-static inline void mmu_write(struct cpu *c, uint64_t lin, uint64_t val, unsigned size,
+static inline __attribute__((always_inline)) void mmu_write(struct cpu *c, uint64_t lin, uint64_t val, unsigned size,
                              unsigned acc)
 {
     struct tlb_fast *f = mmu_fast_(c, c->tlb->dfast, lin, size, acc);
