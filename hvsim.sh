@@ -83,7 +83,7 @@ note_fail() { FAIL_NOTES+=("$1"); say "FAILED: $1"; }
 # check` does) and add its counts: passed from "[  PASSED  ] N tests", failed = ran - passed -
 # skipped.
 part_gtest() {
-    local name=$1 dir=$2 bin=$3 log="$LOGDIR/$1.log"
+    local name=$1 dir=$2 bin=$3 log="$LOGDIR/$1.log" t=$SECONDS
     (cd "$dir" && "./$bin" --gtest_brief=1 --gtest_color=no) </dev/null >"$log" 2>&1
     local st=$? p f ran skipped
     ran=$(sed -n 's/^\[==========\] \([0-9]*\) tests\{0,1\} from .* ran\..*/\1/p' "$log" | tail -1)
@@ -108,13 +108,14 @@ part_gtest() {
     fi
     PASSED=$((PASSED + p))
     FAILED=$((FAILED + f))
-    say "part $name: $p pass, $f fail"
+    say "part $name: $p pass, $f fail ($((SECONDS - t)) s)"
 }
 
 # part_target NAME HVSIM DIR: run every target test program under hvsim and count PASS/FAIL
 # lines; a program must end through the debug-exit port with 0 (all passed) or 1 (some failed).
 part_target() {
     local name=$1 hvsim=$2 dir=$3 p=0 f=0
+    local t=$SECONDS
     for elf in "$dir"/*.elf; do
         [ -f "$elf" ] || continue
         local prog log st np nf
@@ -143,7 +144,7 @@ part_target() {
     done
     PASSED=$((PASSED + p))
     FAILED=$((FAILED + f))
-    say "part $name: $p pass, $f fail"
+    say "part $name: $p pass, $f fail ($((SECONDS - t)) s)"
 }
 
 # built DIR TARGET: true if TARGET is (now) built in DIR: a no-op make when it is, a fast
@@ -152,9 +153,12 @@ built() { make -C "$1" -j"$JOBS" "$2" >>"$1/make-check.log" 2>&1; }
 
 # build_in DIR TARGETS...: make the given targets (keep going on errors); log in DIR/make.log.
 build_in() {
-    local dir=$1; shift
+    local dir=$1 t=$SECONDS; shift
     say "building in $(basename "$dir")/: make -j$JOBS $*"
-    make -C "$dir" -k -j"$JOBS" "$@" >"$dir/make.log" 2>&1 || {
+    make -C "$dir" -k -j"$JOBS" "$@" >"$dir/make.log" 2>&1
+    local st=$?
+    say "  ... $((SECONDS - t)) s"
+    [ $st -eq 0 ] || {
         note_fail "build in $(basename "$dir")/ had errors; see $dir/make.log"
         FAILED=$((FAILED + 1))
         grep -E 'error|Error' "$dir/make.log" | head -30 >&2

@@ -188,14 +188,21 @@ int decode_one(const struct decoder_handles *dh, unsigned code_size, const uint8
     out->id = (uint16_t)ci->id;
     out->len = (uint8_t)ci->size;
     out->asz = x->addr_size;
-    if (x->prefix[0] == X86_PREFIX_LOCK) out->pfx |= PFX_LOCK;
-    if (x->prefix[0] == X86_PREFIX_REP) out->pfx |= PFX_REP;
-    if (x->prefix[0] == X86_PREFIX_REPNE) out->pfx |= PFX_REPNE;
-    if (x->prefix[2]) out->pfx |= PFX_OPSIZE;
-    if (x->prefix[3]) out->pfx |= PFX_ADSIZE;
+    /* Prefixes from the raw bytes (SDM Vol. 2 2.1.1): Capstone's prefix[] drops some (the F3 of
+     * RDPID), and the last of F2/F3 is the one that counts. */
+    uint8_t ovr = SEG_NONE;
+    for (unsigned k = 0; k < ci->size; k++) {
+        uint8_t b = ci->bytes[k];
+        if (b == 0xf0) out->pfx |= PFX_LOCK;
+        else if (b == 0xf3) out->pfx = (uint8_t)((out->pfx & ~PFX_REPNE) | PFX_REP);
+        else if (b == 0xf2) out->pfx = (uint8_t)((out->pfx & ~PFX_REP) | PFX_REPNE);
+        else if (b == 0x66) out->pfx |= PFX_OPSIZE;
+        else if (b == 0x67) out->pfx |= PFX_ADSIZE;
+        else if (seg_of_prefix(b) != SEG_NONE) ovr = seg_of_prefix(b);
+        else break;
+    }
     if (x->rex) out->pfx |= PFX_REX;
     if (x->rex & 8) out->pfx |= PFX_REXW;
-    uint8_t ovr = seg_of_prefix(x->prefix[1]);
     if (ovr != SEG_NONE)
         out->pfx |= PFX_SEGOVR;
     out->modrm = x->modrm;

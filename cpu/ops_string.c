@@ -11,7 +11,8 @@
  *  - Each iteration performs its memory accesses first, then commits rSI/rDI/rCX, so a fault in
  *    iteration k leaves the registers exactly as after iteration k-1 and the instruction can be
  *    restarted (SDM Vol. 2 REP: "the registers are left consistent").
- *  - A REP instruction runs at most REP_CHUNK iterations per execution; if it is not finished it
+ *  - A REP instruction runs at most REP_CHUNK iterations per execution (one with RFLAGS.TF = 1,
+ *    so single-stepping traps after each iteration as on hardware); if it is not finished it
  *    rewinds RIP to itself and ends the block, so the run loop can take interrupts and the
  *    instruction resumes where it stopped. (Each chunk retires as one instruction in c->ctr.)
  *  - F2 (REPNE) with MOVS/LODS/STOS acts as REP, as on Intel processors.
@@ -79,8 +80,10 @@ OPS_INLINE void str_exec(struct cpu *c, const struct insn *i, unsigned k)
         return;
     }
     bool cmp = k == K_CMPS || k == K_SCAS, repe = !(i->pfx & PFX_REPNE);
+    /* Single-stepping (TF) traps after every iteration, like hardware: one per execution. */
+    unsigned limit = (c->rflags & RF_TF) ? 1 : REP_CHUNK;
     for (unsigned n = 0; reg_read(c, R_RCX, w) != 0; n++) {
-        if (n == REP_CHUNK) {
+        if (n == limit) {
             c->rip = c->insn_start;       /* resume here after the run loop had its turn */
             c->block_end = true;
             return;

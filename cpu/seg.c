@@ -16,9 +16,8 @@ void sys_unsupported(struct cpu *c, const char *what)
 {
     snprintf(c->stop_msg, sizeof c->stop_msg, "unsupported: %s at RIP=%#llx", what,
              (unsigned long long)c->insn_start);
-    c->stop = STOP_SHUTDOWN_UNSUPPORTED;
-    c->rip = c->insn_start;
-    c->block_end = true;
+    c->delivering = -1;
+    cpu_abort(c, STOP_SHUTDOWN_UNSUPPORTED);   /* RIP stays at the instruction, not retired */
 }
 
 bool seg_in_limit(const struct segment *s, uint64_t off, unsigned size)

@@ -135,7 +135,7 @@ static void op_sldt_str(struct cpu *c, const struct insn *i)
         reg_write(c, i->op[0].reg, sel, i->op[0].size < 4 ? i->op[0].size : 8);
 }
 
-/* Descriptor types LAR and LSL accept (SDM Vol. 2 LAR Table 3-?; LSL). */
+/* Descriptor types LAR and LSL accept (SDM Vol. 2 LAR and LSL: the valid-type tables). */
 static bool lar_type_ok(const struct cpu *c, const struct desc *d, bool lsl)
 {
     if (desc_s(d))

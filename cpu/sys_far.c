@@ -334,16 +334,12 @@ static void check_return_cs(struct cpu *c, uint16_t sel, struct desc *d)
         cpu_fault(c, VEC_GP, sel_err(sel, 0));
 }
 
-/* Load SS:RSP popped by an outer-level RET/IRET (or 64-bit IRET) after the checks. */
+/* Load SS:RSP popped by an outer-level RET/IRET (or 64-bit IRET) after the checks (the
+ * accessed bit of the SS descriptor was set before anything was committed). */
 static void commit_popped_stack(struct cpu *c, uint16_t nss, bool have_desc, struct desc *sd,
                                 unsigned rpl, uint64_t nsp)
 {
-    if (have_desc) {
-        desc_set_accessed(c, nss, sd);
-        seg_commit_ss(c, nss, sd, rpl);
-    } else {
-        seg_commit_ss(c, nss, NULL, rpl);
-    }
+    seg_commit_ss(c, nss, have_desc ? sd : NULL, rpl);
     c->gpr[R_RSP] = nsp;
 }
 
@@ -380,6 +376,8 @@ static void op_retf(struct cpu *c, const struct insn *i)
     bool have = seg_check_ss(c, nss, rpl, &sd, VEC_GP, 0, to64 && rpl != 3);
     check_target_ip(c, &d, ip);
     desc_set_accessed(c, sel, &d);
+    if (have)
+        desc_set_accessed(c, nss, &sd);
     seg_commit_cs(c, sel, &d, rpl, ip);
     unsigned width = to64 ? 8 : (have && (sd.hi & (1u << 22))) ? 4 : 2;
     uint64_t sp = trunc_sz(nsp + imm, width);
@@ -474,6 +472,8 @@ static void op_iret(struct cpu *c, const struct insn *i)
     bool outer = rpl > c->cpl;
     uint64_t sp_after = stack_off(c, 3 * (int64_t)osz);
     desc_set_accessed(c, sel, &d);
+    if (have)
+        desc_set_accessed(c, nss, &sd);
     seg_commit_cs(c, sel, &d, rpl, ip);
     cpu_set_rflags(c, nf);
     if (pop_ss) {

@@ -52,7 +52,7 @@ static void op_hlt(struct cpu *c, const struct insn *i)
     c->block_end = true;
 }
 
-/* CLI/STI (SDM Vol. 2 CLI/STI, Table 3-? "Decision table"): real mode always; protected mode if
+/* CLI/STI (SDM Vol. 2 CLI/STI, the decision tables): real mode always; protected mode if
  * CPL <= IOPL; virtual-8086 mode if IOPL = 3; otherwise #GP(0) (the VME/PVI rows do not apply:
  * CR4.VME/PVI cannot be set on this model). */
 static void check_iopl_if(struct cpu *c)

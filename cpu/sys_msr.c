@@ -30,7 +30,17 @@ enum {
                        (1ull << 23) | (1ull << 34))
 #define MISC_READ_ONE ((1ull << 11) | (1ull << 12))   /* BTS and PEBS unavailable */
 
-static uint64_t tsc_now(const struct cpu *c) { return c->ctr.cycles + c->tsc_offset; }
+/* Cycles so far: retired blocks plus the instructions of the current block before this one
+ * (the run loop retires a block's cycles at its end, see exec.c). */
+static uint64_t cycles_now(const struct cpu *c)
+{
+    uint64_t cy = c->ctr.cycles;
+    if (c->blk_first && c->blk_cur > c->blk_first)
+        cy += c->blk_cur[-1].cum_cost;
+    return cy;
+}
+
+static uint64_t tsc_now(const struct cpu *c) { return cycles_now(c) + c->tsc_offset; }
 
 /* Memory types valid in PAT entries and MTRRs (SDM Vol. 3 11.12.2, 11.11.2.2). */
 static bool valid_pat_type(unsigned t) { return t <= 7 && t != 2 && t != 3; }
@@ -154,7 +164,7 @@ static void msr_write(struct cpu *c, uint32_t msr, uint64_t v)
     case MSR_TSC: {
         /* SDM Vol. 3 17.17.3: a TSC write also moves IA32_TSC_ADJUST by the same amount */
         uint64_t old = tsc_now(c);
-        c->tsc_offset = v - c->ctr.cycles;
+        c->tsc_offset = v - cycles_now(c);
         m->tsc_adjust += v - old;
         return;
     }

@@ -76,8 +76,9 @@ static inline void sys_set_zf(struct cpu *c, bool zf)
 /* Leave the block: something changed how later instructions decode or execute. */
 static inline void sys_block_end(struct cpu *c) { c->block_end = true; }
 
-/* Stop the machine cleanly for something hvsim does not implement (task switches, VM86 ...). */
-void sys_unsupported(struct cpu *c, const char *what);
+/* Stop the machine cleanly for something hvsim does not implement (task switches, VM86 ...):
+ * STOP_SHUTDOWN_UNSUPPORTED with a message; the instruction does not retire. Never returns. */
+_Noreturn void sys_unsupported(struct cpu *c, const char *what);
 
 #ifdef __cplusplus
 }

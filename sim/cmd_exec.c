@@ -88,8 +88,7 @@ static int stop_reason(struct exec_machine *m, uint64_t left, char *buf, size_t 
     }
     switch (c->stop) {
     case STOP_TRIPLE_FAULT:
-        snprintf(buf, len, "triple fault (shutdown)%s%s", c->stop_msg[0] ? ": " : "",
-                 c->stop_msg);
+        snprintf(buf, len, "%s", c->stop_msg[0] ? c->stop_msg : "triple fault (shutdown)");
         return EXIT_TRIPLE;
     case STOP_SHUTDOWN_UNSUPPORTED:
         snprintf(buf, len, "unsupported: %s", c->stop_msg);
@@ -156,7 +155,7 @@ int cmd_exec(int argc, char **argv)
     const char *model_path = NULL;
     int quiet = 0, o;
     optind = 1;
-    while ((o = getopt_long(argc, argv, "+n:c:m:qh", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "n:c:m:qh", opts, NULL)) != -1) {
         switch (o) {
         case 'n':
             if (parse_size(optarg, &max_insns) || max_insns == 0) {

@@ -125,3 +125,43 @@ TEST_F(Decode, MnemonicAndDisassembly) {
 }
 
 }  // namespace
+
+namespace {
+
+class DecodePrefix : public ::testing::Test {
+protected:
+    decoder_handles dh{};
+    void SetUp() override { ASSERT_EQ(decoder_init(&dh), 0); }
+    void TearDown() override { decoder_fini(&dh); }
+};
+
+TEST_F(DecodePrefix, RepPrefixOfRdpidIsKept) {
+    // RDPID rax = F3 0F C7 /7 (register form); Capstone 4.0.2 calls it RDSEED and drops the F3.
+    uint8_t b[16] = {0xf3, 0x0f, 0xc7, 0xf8, 0x90, 0x90, 0x90, 0x90,
+                     0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90};
+    insn i{};
+    ASSERT_EQ(decode_one(&dh, 8, b, 16, &i), 0);
+    EXPECT_TRUE(i.pfx & PFX_REP);
+    EXPECT_EQ(i.len, 4);
+}
+
+TEST_F(DecodePrefix, LastRepPrefixWins) {
+    // F2 F3 A4: the F3 (REP) is the last one (SDM Vol. 2 2.1.1: one prefix per group).
+    uint8_t b[16] = {0xf2, 0xf3, 0xa4, 0x90, 0x90, 0x90, 0x90, 0x90,
+                     0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90};
+    insn i{};
+    ASSERT_EQ(decode_one(&dh, 8, b, 16, &i), 0);
+    EXPECT_TRUE(i.pfx & PFX_REP);
+    EXPECT_FALSE(i.pfx & PFX_REPNE);
+}
+
+TEST_F(DecodePrefix, SegmentOverrideOnStringSource) {
+    uint8_t b[16] = {0x65, 0xa4, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+                     0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90};   // movsb with GS
+    insn i{};
+    ASSERT_EQ(decode_one(&dh, 8, b, 16, &i), 0);
+    EXPECT_EQ(i.seg, SEG_GS);
+    EXPECT_TRUE(i.pfx & PFX_SEGOVR);
+}
+
+}  // namespace

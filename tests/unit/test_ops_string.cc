@@ -184,3 +184,16 @@ TEST(OpsString, Mode16IndexWraps)
     EXPECT_EQ(m.rd(DATA + 0x20, 4), 0xbeefcafeu);
     EXPECT_EQ(m.r(R_RCX), 0u);
 }
+
+TEST(OpsString, SingleStepTrapsAfterEachIteration)
+{
+    Machine m;
+    m.r(R_RDI) = DATA;
+    m.r(R_RCX) = 3;
+    m.r(R_RAX) = 0x11;
+    m.set_flags(RF_TF);
+    ASSERT_EQ(m.exec({ 0xf3, 0xaa }), VEC_DB);                   // rep stosb, TF = 1
+    EXPECT_EQ(m.r(R_RCX), 2u);                                   // one iteration done
+    EXPECT_EQ(m.r(R_RDI), DATA + 1);
+    EXPECT_EQ(m.rd(m.r(R_RSP)), CODE);                           // trap RIP: still the REP insn
+}

@@ -4,6 +4,8 @@
 // LTR busy bit, LGDT/SGDT, LAR/LSL/VERR/VERW (SDM Vol. 3 chapter 5, Vol. 2 pages).
 #include "tests/unit/test_sys_harness.h"
 
+#include <string>
+
 using namespace systest;
 
 namespace {
@@ -391,6 +393,47 @@ TEST(Seg, LarLslVerrVerw)
     ASSERT_EQ(v.run(), -1);
     EXPECT_EQ(v.r(R_RBX) & 0xff, 1u);
     EXPECT_EQ(v.r(R_RCX) & 0xff, 0u);
+}
+
+TEST(Seg, LldtAndLdtSelectors)
+{
+    Machine m(M32);
+    m.wr(0x4008, seg_desc(0x5000, 0xffff, 0x92, 0x4));        // LDT entry 1: data at 0x5000
+    m.gdt(0x58, seg_desc(0x4000, 0xf, 0x82, 0));              // LDT descriptor
+    // mov ax,0x58 ; lldt ax ; mov ax,0x0c ; mov ds,ax
+    m.load(cat({ 0x66, 0xb8, 0x58, 0x00, 0x0f, 0x00, 0xd0 }, mov_ds(0x0c)));
+    ASSERT_EQ(m.run(), -1);
+    EXPECT_EQ(m.c.ldtr.sel, 0x58);
+    EXPECT_EQ(m.c.ldtr.base, 0x4000u);
+    EXPECT_EQ(m.c.seg[SEG_DS].base, 0x5000u);
+    Machine n(M32);                                            // LLDT of a data descriptor
+    n.load({ 0x66, 0xb8, 0x10, 0x00, 0x0f, 0x00, 0xd0 });
+    ASSERT_EQ(n.run(), VEC_GP);
+    EXPECT_EQ(n.stk(0, 4), K_DS);
+    Machine r(M16);                                            // #UD in real mode
+    EXPECT_EQ(r.exec({ 0x0f, 0x00, 0xd0 }), VEC_UD);
+}
+
+TEST(Seg, TaskGateStopsAsUnsupported)
+{
+    Machine m(M32);
+    m.gate32(0x80, 0, TSS_SEL, 0x5, 0);                        // task gate
+    EXPECT_EQ(m.exec({ 0x90, 0xcd, 0x80 }), -2);
+    EXPECT_EQ(m.c.stop, STOP_SHUTDOWN_UNSUPPORTED);
+    EXPECT_NE(std::string(m.c.stop_msg).find("task gate"), std::string::npos) << m.c.stop_msg;
+    EXPECT_EQ(m.c.rip, CODE + 1);                              // at the INT, not retired
+    EXPECT_EQ(m.c.ctr.insns, 1u);
+}
+
+TEST(Seg, RealModeFarJmpAndCall)
+{
+    Machine m(M16);
+    // call 0x0000:0x6005 (a HLT) -- pushes CS and IP
+    ASSERT_EQ(m.exec({ 0x9a, 0x05, 0x60, 0x00, 0x00 }), 5);
+    EXPECT_EQ(m.c.seg[SEG_CS].sel, 0u);
+    EXPECT_EQ(m.c.seg[SEG_CS].base, 0u);
+    EXPECT_EQ(m.stk(0, 2), 5u);                                // return IP
+    EXPECT_EQ(m.stk(1, 2), CODE >> 4);                         // return CS
 }
 
 }  // namespace
