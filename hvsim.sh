@@ -41,8 +41,9 @@ install_deps() {
 
 # ---- build --------------------------------------------------------------------------------
 bootstrap() {
-    (cd "$ROOT" && autoreconf -fi) >"$ROOT/.autoreconf.log" 2>&1 ||
-        { cat "$ROOT/.autoreconf.log" >&2; die "autoreconf failed"; }
+    mkdir -p "$ROOT/build" || die "cannot create build/"
+    (cd "$ROOT" && autoreconf -fi) >"$ROOT/build/autoreconf.log" 2>&1 ||
+        { cat "$ROOT/build/autoreconf.log" >&2; die "autoreconf failed"; }
 }
 
 # configure DIR ARGS...: (re)configure the build directory DIR with ARGS.

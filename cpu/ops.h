@@ -25,6 +25,7 @@ static inline void op_reg(unsigned id, insn_fn fn, int (*select)(struct insn *),
 /* Registration functions (one per handler file). Add yours here and in ops_register.c. */
 #define OPS_FILES(X) \
     X(ops_nop) \
+    X(ops_bound) \
     X(ops_alu) \
     X(ops_mov) \
     X(ops_cond) \

@@ -73,13 +73,33 @@ static void phys_write_bytes(struct cpu *c, uint64_t pa, const uint8_t *src, uns
 
 /* ---------------------------------------------------------------- context and flushes */
 
+/* Alignment checking (SDM Vol. 3 6.15, interrupt 17): a data access at CPL 3 with CR0.AM = 1
+ * and RFLAGS.AC = 1 to an address not aligned to its size raises #AC(0). Implicit supervisor
+ * accesses and instruction fetches are never checked. While it applies, the fast slots deny every
+ * data access (fdeny has TF_V), so the check costs nothing on the common path. */
+static bool ac_applies(uint64_t cr0, unsigned acc, bool user_cpl, bool ac)
+{
+    return (cr0 & CR0_AM) && user_cpl && ac && !(acc & ACC_IMPLICIT_SUPER) &&
+           (acc & ACC_KIND) != ACC_FETCH;
+}
+
+static inline void alignment_check(struct cpu *c, uint64_t lin, unsigned size, unsigned acc)
+{
+    if ((lin & (size - 1)) && (size & (size - 1)) == 0 &&
+        ac_applies(c->cr0, acc, c->cpl == 3, (c->rflags & RF_AC) != 0))
+        cpu_fault(c, VEC_AC, 0);
+}
+
 /* Re-derive the deny table and the current PCID from the CPU's control registers. */
 static void rebuild(struct cpu *c)
 {
     struct tlb *t = c->tlb;
     for (unsigned acc = 0; acc < 8; acc++)
-        for (unsigned x = 0; x < 8; x++)
+        for (unsigned x = 0; x < 8; x++) {
             t->deny[acc][x] = mmu_deny_for(c->cr0, c->cr4, acc, (x >> 1) == 3, x & 1);
+            t->fdeny[acc][x] = t->deny[acc][x] |
+                               (ac_applies(c->cr0, acc, (x >> 1) == 3, x & 1) ? TF_V : 0);
+        }
     /* 4.10.1: the current PCID is CR3[11:0] with CR4.PCIDE=1 (4-level paging only), else 0. */
     uint16_t pcid = 0;
     if ((c->cr4 & CR4_PCIDE) && pg_mode_of(c->cr0, c->cr4, c->msr.efer) == PG_4L)
@@ -322,6 +342,7 @@ static inline bool crosses(uint64_t lin, unsigned size)
 
 uint64_t mmu_read_slow(struct cpu *c, uint64_t lin, unsigned size, unsigned acc)
 {
+    alignment_check(c, lin, size, acc);
     c->ctr.cycles += c->tlb->mem_cost;
     if (!crosses(lin, size))
         return mmu_phys_read(c, xlate(c, lin, acc), size);
@@ -336,6 +357,7 @@ uint64_t mmu_read_slow(struct cpu *c, uint64_t lin, unsigned size, unsigned acc)
 
 void mmu_write_slow(struct cpu *c, uint64_t lin, uint64_t val, unsigned size, unsigned acc)
 {
+    alignment_check(c, lin, size, acc);
     c->ctr.cycles += c->tlb->mem_cost;
     if (!crosses(lin, size)) {
         mmu_phys_write(c, xlate(c, lin, acc), val, size);
@@ -353,6 +375,7 @@ void mmu_write_slow(struct cpu *c, uint64_t lin, uint64_t val, unsigned size, un
 
 void mmu_check_slow(struct cpu *c, uint64_t lin, unsigned size, unsigned acc)
 {
+    alignment_check(c, lin, size, acc);
     xlate(c, lin, acc);
     if (crosses(lin, size))
         xlate(c, lin + (4096 - (lin & 0xfff)), acc);

@@ -115,7 +115,7 @@ static inline __attribute__((always_inline)) struct tlb_fast *mmu_fast_(struct c
     struct tlb *t = c->tlb;
     struct tlb_fast *f = &tab[(lin >> 12) & (TLB_FAST_SLOTS - 1)];
     if (__builtin_expect(f->tag == ((lin + size - 1) & ~0xfffull) &&
-                         !(f->flags & t->deny[acc & 7u][mmu_ctx_(c)]), 1))
+                         !(f->flags & t->fdeny[acc & 7u][mmu_ctx_(c)]), 1))
         return f;
     return (struct tlb_fast *)0;
 }

@@ -77,6 +77,8 @@ struct tlb {
     uint64_t clock;                 /* LRU clock, incremented on every lookup that hits */
     uint32_t mem_cost;              /* model->mem_access */
     uint8_t deny[8][8];             /* [acc & 7][CPL<<1 | RFLAGS.AC]: TF_* bits that deny */
+    uint8_t fdeny[8][8];            /* the same for the fast slots, plus TF_V (deny all) where
+                                       the slow path must check alignment (#AC, see mmu.c) */
     struct tlb_fast dfast[TLB_FAST_SLOTS];
     struct tlb_fast ifast[TLB_FAST_SLOTS];
 

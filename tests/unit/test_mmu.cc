@@ -607,3 +607,35 @@ TEST(Mmu32, ErrorCodesAndNoNx)
 }
 
 }  // namespace
+
+// Alignment check (SDM Vol. 3 6.15, #AC): CPL 3, CR0.AM = 1 and RFLAGS.AC = 1, a misaligned data
+// access raises #AC(0); aligned accesses, CPL 0, AM = 0, AC = 0, implicit supervisor accesses and
+// fetches are not checked. The check must also apply after the page is in the fast slots.
+TEST(Mmu4Level, AlignmentCheck)
+{
+    Mach m;
+    m.long_mode();
+    m.map(0x400000, 0x200000, P | RW | US);
+    m.c.cpl = 3;
+    m.c.rflags = RF_AC;
+    EXPECT_FALSE(m.read(0x400001, 1).faulted);       // warms the fast slot; bytes never misalign
+    m.c.cr0 |= CR0_AM;
+    mmu_cr_write(&m.c, m.c.cr0 & ~CR0_AM, m.c.cr3, m.c.cr4, m.c.msr.efer);
+    Fault f = m.read(0x400002, 4);
+    EXPECT_TRUE(f.faulted);
+    EXPECT_EQ(f.vec, VEC_AC);
+    EXPECT_EQ(f.ec, 0u);
+    f = m.write(0x400004, 1, 8);
+    EXPECT_TRUE(f.faulted);
+    EXPECT_EQ(f.vec, VEC_AC);
+    EXPECT_FALSE(m.read(0x400008, 8).faulted);       // aligned
+    EXPECT_FALSE(m.read(0x400006, 2).faulted);
+    EXPECT_FALSE(m.read(0x400003, 4, ACC_READ | ACC_IMPLICIT_SUPER).faulted);
+    m.c.rflags = 0;                                   // AC = 0
+    EXPECT_FALSE(m.read(0x400002, 4).faulted);
+    m.c.rflags = RF_AC;
+    m.c.cpl = 0;                                      // supervisor
+    EXPECT_FALSE(m.read(0x400002, 4).faulted);
+    m.c.cpl = 3;
+    EXPECT_TRUE(m.read(0x400002, 4).faulted);
+}
