@@ -148,6 +148,30 @@ part_target() {
     say "part $name: $p pass, $f fail ($((SECONDS - t)) s)"
 }
 
+# part_scripts NAME DIR: the script tests (fuzz corpora, build checks) through automake's harness
+# in DIR; counts from its "# PASS:" / "# FAIL:" / "# ERROR:" summary.
+part_scripts() {
+    local name=$1 dir=$2 log="$LOGDIR/$1.log" t=$SECONDS tests p f e
+    tests=$(make -s -C "$dir" print-script-tests 2>/dev/null | tail -n 1)
+    [ -n "$tests" ] || return 0
+    make -C "$dir" check TESTS="$tests" </dev/null >"$log" 2>&1
+    p=$(sed -n 's/^# PASS: *\([0-9]*\).*/\1/p' "$log" | tail -1)
+    f=$(sed -n 's/^# FAIL: *\([0-9]*\).*/\1/p' "$log" | tail -1)
+    e=$(sed -n 's/^# ERROR: *\([0-9]*\).*/\1/p' "$log" | tail -1)
+    p=${p:-0}
+    f=$(( ${f:-0} + ${e:-0} ))
+    if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+        f=1
+    fi
+    if [ "$f" -gt 0 ]; then
+        note_fail "$name: $f failing script tests; see $log and $dir/test-suite.log"
+        grep -E '^(FAIL|ERROR):' "$log" | head -20 >&2
+    fi
+    PASSED=$((PASSED + p))
+    FAILED=$((FAILED + f))
+    say "part $name: $p pass, $f fail ($((SECONDS - t)) s)"
+}
+
 # built DIR TARGET: true if TARGET is (now) built in DIR: a no-op make when it is, a fast
 # failure when it cannot be built (its error is already in DIR/make.log).
 built() { make -C "$1" -j"$JOBS" "$2" >>"$1/make-check.log" 2>&1; }
@@ -184,6 +208,7 @@ run_parts() {
         note_fail "${label}target: hvsim could not be built"
         FAILED=$((FAILED + 1))
     fi
+    part_scripts "${label}scripts" "$dir"
 }
 
 cmd_test() {

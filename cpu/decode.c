@@ -163,6 +163,62 @@ static bool is_sp_bp(x86_reg r)
     }
 }
 
+/* Length of a ModRM operand starting at p[0] (the ModRM byte), SDM Vol. 2 2.1.5 Tables 2-1..2-3. */
+static unsigned modrm_len(const uint8_t *p, size_t avail, unsigned asz)
+{
+    if (avail < 1)
+        return 0;
+    unsigned mod = p[0] >> 6, rm = p[0] & 7, n = 1;
+    if (mod == 3)
+        return 1;
+    if (asz == 2) {
+        if (mod == 0 && rm == 6) return 3;
+        return 1 + (mod == 1 ? 1 : mod == 2 ? 2 : 0);
+    }
+    if (rm == 4) {                              /* SIB */
+        if (avail < 2)
+            return 0;
+        n++;
+        if (mod == 0 && (p[1] & 7) == 5)
+            return n + 4;
+    } else if (mod == 0 && rm == 5) {
+        return n + 4;                           /* disp32 / RIP-relative */
+    }
+    return n + (mod == 1 ? 1 : mod == 2 ? 4 : 0);
+}
+
+/* Capstone 4.0.2 does not decode the reserved-NOP (hint) encodings 0F 18 /4-7 and 0F 19..0F 1F in
+ * most of their register and some memory forms, which processors execute as NOPs (SDM Vol. 2
+ * Table A-3, "NOP Ev" / "Reserved-NOP"). Recognise them here. Returns the length, or 0. */
+static unsigned hint_nop_len(const uint8_t *b, size_t avail, unsigned code_size)
+{
+    unsigned k = 0, asz = code_size == 2 ? 2 : 4;
+    bool adsize = false;
+    while (k < avail && k < 14) {             /* (a LOCK prefix is not accepted: #UD) */
+        uint8_t x = b[k];
+        if (x == 0x66 || x == 0xf2 || x == 0xf3 || seg_of_prefix(x) != SEG_NONE) {
+            k++;
+        } else if (x == 0x67) {
+            adsize = true;
+            k++;
+        } else {
+            break;
+        }
+    }
+    if (code_size == 8 && k < avail && (b[k] & 0xf0) == 0x40)
+        k++;                                    /* REX */
+    if (code_size == 8)
+        asz = adsize ? 4 : 8;
+    else if (adsize)
+        asz = code_size == 2 ? 4 : 2;
+    if (k + 2 >= avail || b[k] != 0x0f || b[k + 1] < 0x18 || b[k + 1] > 0x1f)
+        return 0;
+    if (b[k + 1] == 0x18 && ((b[k + 2] >> 3) & 7) < 4 && (b[k + 2] >> 6) != 3)
+        return 0;                               /* PREFETCHh: Capstone decodes those */
+    unsigned m = modrm_len(b + k + 2, avail - k - 2, asz);
+    return m && k + 2 + m <= 15 ? k + 2 + m : 0;
+}
+
 int decode_one(const struct decoder_handles *dh, unsigned code_size, const uint8_t *bytes,
                size_t avail, struct insn *out)
 {
@@ -176,6 +232,16 @@ int decode_one(const struct decoder_handles *dh, unsigned code_size, const uint8
     out->base = out->index = MEM_NOREG;
     out->seg = SEG_DS;
     if (!cs_disasm_iter(h, &p, &n, &addr, ci)) {
+        unsigned hl = hint_nop_len(bytes, avail, code_size);
+        if (hl && hl <= avail) {
+            out->fn = op_table[X86_INS_NOP].fn;
+            out->len = (uint8_t)hl;
+            out->cls = CLS_NOP;
+            out->id = X86_INS_NOP;
+            out->osz = default_osz(code_size, 0);
+            out->asz = (uint8_t)(code_size == 2 ? 2 : code_size);
+            return 0;
+        }
         if (avail < 15)
             return -1;          /* maybe truncated: the caller retries with more bytes */
         out->fn = op_ud;

@@ -65,8 +65,7 @@ static void bt_mem(struct cpu *c, const struct insn *i)
         v = vread(c, i->seg, ea, sz);
     } else {
         uint64_t lin = seg_lin(c, i->seg, ea, sz, ACC_WRITE);
-        mmu_check(c, lin, sz, seg_acc(i->seg, ACC_WRITE));
-        v = mmu_read(c, lin, sz, seg_acc(i->seg, ACC_READ));
+        v = mmu_read(c, lin, sz, seg_acc(i->seg, ACC_WRITE));   /* read for write (RMW) */
         mmu_write(c, lin, bt_apply(op, v, m), sz, seg_acc(i->seg, ACC_WRITE));
     }
     bt_set_cf(c, v & m);

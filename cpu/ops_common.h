@@ -9,7 +9,8 @@
  *  - A read-modify-write of memory translates the address once, for writing, so a fault reports a
  *    write access (as for locked and RMW instructions on Intel processors), then reads and writes
  *    the same linear address.
- *  - cond_fast() returns exactly cond_eval(); it only skips materialising the flags.
+ *  - cond_fast() returns exactly cond_eval() and lazy_cf() exactly the materialised CF; they only
+ *    skip materialising the flags (tests/unit/test_ops_common.cc checks both exhaustively).
  */
 #ifndef HVSIM_OPS_COMMON_H
 #define HVSIM_OPS_COMMON_H
@@ -63,10 +64,13 @@ OPS_INLINE uint64_t mem_lin_rmw(struct cpu *c, const struct insn *i, unsigned si
     return lin;
 }
 
+/* The read of a read-modify-write: segment checks for writing, and an mmu_read whose access kind
+ * is ACC_WRITE, i.e. translated (and faulting, and setting dirty bits) as a write — one TLB
+ * lookup instead of a check plus a read. */
 OPS_INLINE uint64_t mem_rmw_read(struct cpu *c, const struct insn *i, unsigned size, uint64_t *lin)
 {
-    *lin = mem_lin_rmw(c, i, size);
-    return mmu_read(c, *lin, size, seg_acc(i->seg, ACC_READ));
+    *lin = seg_lin(c, i->seg, insn_ea(c, i), size, ACC_WRITE);
+    return mmu_read(c, *lin, size, seg_acc(i->seg, ACC_WRITE));
 }
 
 OPS_INLINE void mem_rmw_write(struct cpu *c, const struct insn *i, uint64_t lin, uint64_t v,

@@ -3,7 +3,7 @@
  * prefix combination; Capstone gives them all X86_INS_NOP), ENDBR64/ENDBR32 (F3 0F 1E FA/FB, NOPs
  * without CET), and the prefetch hints (0F 18 /0-/3, 0F 0D /1), which never fault (SDM Vol. 2
  * PREFETCHh: "does not cause exceptions"). PAUSE is in sys_*. Also the #UD handler for the
- * encodings hvsim does not execute, and UD0/UD1(UD2B)/UD2.
+ * encodings hvsim does not execute, and UD1 (Capstone's UD2B) and UD2 (UD0 is in sys_int.c).
  *
  * Invariant: a NOP's memory operand is never accessed (no fault, no TLB fill), as on hardware
  * (SDM Vol. 2 NOP: "the memory operand is not accessed"). A LOCK prefix makes them #UD.
@@ -43,5 +43,4 @@ void ops_nop_register(void)
     op_reg(X86_INS_PREFETCHW, op_nop, sel_nop, CLS_NOP);
     op_reg(X86_INS_UD2, op_ud, NULL, CLS_OTHER);
     op_reg(X86_INS_UD2B, op_ud, NULL, CLS_OTHER);
-    op_reg(X86_INS_UD0, op_ud, NULL, CLS_OTHER);
 }

@@ -165,3 +165,54 @@ TEST_F(DecodePrefix, SegmentOverrideOnStringSource) {
 }
 
 }  // namespace
+
+namespace {
+
+class DecodeHintNop : public ::testing::Test {
+protected:
+    decoder_handles dh{};
+    void SetUp() override { ASSERT_EQ(decoder_init(&dh), 0); }
+    void TearDown() override { decoder_fini(&dh); }
+    insn dec(unsigned cs, std::initializer_list<uint8_t> b) {
+        uint8_t buf[16];
+        size_t n = 0;
+        for (uint8_t x : b) buf[n++] = x;
+        for (size_t k = n; k < 16; k++) buf[k] = 0x90;
+        insn i{};
+        EXPECT_EQ(decode_one(&dh, cs, buf, 16, &i), 0);
+        return i;
+    }
+};
+
+// Reserved-NOP encodings (SDM Vol. 2 Table A-3) that Capstone 4.0.2 cannot decode run as NOPs
+// of the right length on real processors; hvsim must do the same, not raise #UD.
+TEST_F(DecodeHintNop, RegisterFormsAreNops) {
+    insn a = dec(8, {0x0f, 0x1f, 0xc0});                       // nop eax
+    EXPECT_EQ(a.id, X86_INS_NOP);
+    EXPECT_EQ(a.len, 3);
+    EXPECT_NE(a.fn, op_ud);
+    insn b = dec(8, {0x66, 0x48, 0x0f, 0x1e, 0xc8});           // reserved NOP with prefixes
+    EXPECT_EQ(b.id, X86_INS_NOP);
+    EXPECT_EQ(b.len, 5);
+    insn c = dec(4, {0x0f, 0x18, 0xe0});                       // 0F 18 /4, register form
+    EXPECT_EQ(c.len, 3);
+    EXPECT_NE(c.fn, op_ud);
+}
+
+TEST_F(DecodeHintNop, ModrmLengthsOfMemoryForms) {
+    // 0F 1D /1 with SIB + disp32: 0f 1d 8c 24 44 33 22 11 = 8 bytes
+    insn a = dec(8, {0x0f, 0x1d, 0x8c, 0x24, 0x44, 0x33, 0x22, 0x11});
+    EXPECT_EQ(a.id, X86_INS_NOP);
+    EXPECT_EQ(a.len, 8);
+    // 16-bit code, [disp16] form: 0f 1c 06 34 12 = 5 bytes
+    insn b = dec(2, {0x0f, 0x1c, 0x06, 0x34, 0x12});
+    EXPECT_EQ(b.id, X86_INS_NOP);
+    EXPECT_EQ(b.len, 5);
+}
+
+TEST_F(DecodeHintNop, LockedHintNopIsUd) {
+    insn a = dec(8, {0xf0, 0x0f, 0x1f, 0xc0});
+    EXPECT_EQ(a.fn, op_ud);
+}
+
+}  // namespace

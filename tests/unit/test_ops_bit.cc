@@ -174,3 +174,19 @@ TEST(OpsBit, Popcnt)
     EXPECT_EQ(m.r(R_RAX), 0u);
     EXPECT_EQ(m.flags() & ARITH, ZF);
 }
+
+TEST(OpsBit, TzcntWithPrefixAfterF3)
+{
+    // F3 67 0F BC: Capstone 4.0.2 reports BSF; hardware (and hvsim, via the decoder's REP prefix)
+    // executes TZCNT. F3 F2 0F BC: the last of F2/F3 wins, so it is BSF.
+    Machine m(M64, model_with_bmi1());
+    m.r(R_RCX) = 0;
+    m.r(R_RAX) = 5;
+    ASSERT_EQ(m.exec({ 0xf3, 0x67, 0x0f, 0xbc, 0xc1 }), -1);     // tzcnt eax, ecx
+    EXPECT_EQ(m.r(R_RAX), 32u);
+    EXPECT_EQ(m.flags() & CF, CF);
+    m.r(R_RAX) = 5;
+    ASSERT_EQ(m.exec({ 0xf3, 0xf2, 0x0f, 0xbc, 0xc1 }), -1);     // bsf eax, ecx
+    EXPECT_EQ(m.r(R_RAX), 5u);
+    EXPECT_EQ(m.flags() & ZF, ZF);
+}
