@@ -93,36 +93,35 @@ void cpu_set_rflags(struct cpu *c, uint64_t v)
     c->rflags = (v & RFLAGS_VALID) | RF_FIXED1;
 }
 
-void cpu_setup_flat64(struct cpu *c, uint64_t cr3)
+/* Flat segments (base 0, limit 4 GiB) with the selectors of cpu_setup_gdt's table, CPL 0. */
+static void setup_flat(struct cpu *c, uint64_t cr0, uint64_t cr3, uint64_t cr4, uint64_t efer,
+                       uint16_t cs_sel, uint32_t cs_ar)
 {
-    c->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+    c->cr0 = cr0;
     c->cr3 = cr3;
-    c->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
-    c->msr.efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
-    seg_set(&c->seg[SEG_CS], 0x08, 0, 0xffffffffu, 0xa09b);   /* 64-bit code, DPL 0 */
+    c->cr4 = cr4;
+    c->msr.efer = efer;
+    seg_set(&c->seg[SEG_CS], cs_sel, 0, 0xffffffffu, cs_ar);
     for (int s = 0; s < SEG_NSEG; s++)
         if (s != SEG_CS)
-            seg_set(&c->seg[s], 0x10, 0, 0xffffffffu, 0xc093);
-    seg_set(&c->tr, 0x18, 0, 0x67, 0x8b);
+            seg_set(&c->seg[s], 0x10, 0, 0xffffffffu, 0xc093);   /* data, read/write */
+    seg_set(&c->tr, 0x18, 0, 0x67, 0x8b);                        /* busy TSS */
     cpu_set_rflags(c, 0);
     cpu_update_mode(c);
     mmu_flush_all(c, true);
 }
 
+void cpu_setup_flat64(struct cpu *c, uint64_t cr3)
+{
+    setup_flat(c, CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG, cr3,
+               CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT, EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE,
+               0x08, 0xa09b);                                    /* 64-bit code, DPL 0 */
+}
+
 void cpu_setup_flat32(struct cpu *c)
 {
-    c->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE;
-    c->cr3 = 0;
-    c->cr4 = CR4_OSFXSR | CR4_OSXMMEXCPT;
-    c->msr.efer = 0;
-    seg_set(&c->seg[SEG_CS], 0x08, 0, 0xffffffffu, 0xc09b);   /* 32-bit code, DPL 0 */
-    for (int s = 0; s < SEG_NSEG; s++)
-        if (s != SEG_CS)
-            seg_set(&c->seg[s], 0x10, 0, 0xffffffffu, 0xc093);
-    seg_set(&c->tr, 0x18, 0, 0x67, 0x8b);
-    cpu_set_rflags(c, 0);
-    cpu_update_mode(c);
-    mmu_flush_all(c, true);
+    setup_flat(c, CR0_PE | CR0_MP | CR0_ET | CR0_NE, 0, CR4_OSFXSR | CR4_OSXMMEXCPT, 0,
+               0x28, 0xc09b);                                    /* 32-bit code, DPL 0 */
 }
 
 int cpu_setup_gdt(struct cpu *c, uint64_t gdt_pa)

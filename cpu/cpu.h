@@ -255,6 +255,7 @@ uint64_t cpu_get_rflags(struct cpu *c);
 void cpu_set_rflags(struct cpu *c, uint64_t v);
 
 /* Put the CPU in a flat mode with a given setup, for tests and the ELF64 loader. */
+/* Selectors match cpu_setup_gdt's table: CS 0x08 (64-bit) or 0x28 (32-bit), data 0x10, TR 0x18. */
 void cpu_setup_flat64(struct cpu *c, uint64_t cr3);   /* long mode, paging with cr3 */
 void cpu_setup_flat32(struct cpu *c);                 /* protected mode, no paging, flat 4G */
 /* Write a flat GDT at gdt_pa (null, 0x08 code64, 0x10 data, 0x18 64-bit TSS at gdt_pa+0x100,

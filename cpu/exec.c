@@ -71,6 +71,17 @@ static void stop_unsupported_fetch(struct cpu *c, uint64_t pa)
              (unsigned long long)c->rip, (unsigned long long)pa);
 }
 
+/* Execute one instruction: while its handler runs, c->insn_start is its RIP and c->rip the next. */
+static inline __attribute__((always_inline)) void exec_one(struct cpu *c, const struct insn *i,
+                                                           uint64_t ripmask)
+{
+    c->blk_cur = i;
+    uint64_t rip = c->rip;
+    c->insn_start = rip;
+    c->rip = (rip + i->len) & ripmask;
+    i->fn(c, i);
+}
+
 /* Give every instruction of b its cumulative class cost under model m (once per block). */
 static void block_cost(struct block *b, const struct cpu_model *m)
 {
@@ -158,11 +169,7 @@ static void run_blocks(struct cpu *c, uint64_t start, uint64_t max_insns)
         if (__builtin_expect(b->n <= max_insns - done && !c->intr_shadow && !single_step, 1)) {
             /* The whole block: the end marker stops the loop, so no count check per insn. */
             for (;;) {
-                c->blk_cur = i;
-                uint64_t rip = c->rip;
-                c->insn_start = rip;
-                c->rip = (rip + i->len) & ripmask;
-                i->fn(c, i);
+                exec_one(c, i, ripmask);
                 if (c->block_end)
                     break;
                 i++;
@@ -180,11 +187,7 @@ static void run_blocks(struct cpu *c, uint64_t start, uint64_t max_insns)
             c->intr_shadow = 0;
             const struct insn *last = b->insns + n - 1;
             for (;;) {
-                c->blk_cur = i;
-                uint64_t rip = c->rip;
-                c->insn_start = rip;
-                c->rip = (rip + i->len) & ripmask;
-                i->fn(c, i);
+                exec_one(c, i, ripmask);
                 if (c->block_end || i == last)
                     break;
                 i++;
