@@ -41,6 +41,19 @@ static std::set<std::string> tested(const Case &c)
     return m;
 }
 
+/* Case `seed` of group g; a generator error becomes a test failure (returns false). */
+static bool build_case(const Group &g, int mode, uint64_t seed, Case &c)
+{
+    try {
+        c = make_case(g, mode, seed);
+    } catch (const GenError &e) {
+        ADD_FAILURE() << "generator error in group " << g.name << " seed 0x" << std::hex << seed
+                      << ": " << e.what();
+        return false;
+    }
+    return true;
+}
+
 void run_group(const char *group, int mode, unsigned default_cases)
 {
     const Group *g = find_group(group);
@@ -53,13 +66,8 @@ void run_group(const char *group, int mode, unsigned default_cases)
     std::map<std::string, std::pair<unsigned, unsigned>> per_mn;   /* failed, total */
     unsigned failed = 0, reports = 0;
     for (unsigned i = 0; i < n; i++) {
-        const uint64_t seed = case_seed(base, group, mode, i);
         Case c;
-        try {
-            c = make_case(*g, mode, seed);
-        } catch (const GenError &e) {
-            ADD_FAILURE() << "generator error in group " << group << " seed 0x" << std::hex
-                          << seed << ": " << e.what();
+        if (!build_case(*g, mode, case_seed(base, group, mode, i), c)) {
             failed++;
             continue;
         }
@@ -99,13 +107,8 @@ void run_group_unicorn_only(const char *group, int mode, unsigned cases)
     const uint64_t base = env_seed();
     unsigned bad = 0;
     for (unsigned i = 0; i < cases && bad < 3; i++) {
-        const uint64_t seed = case_seed(base, group, mode, i);
         Case c;
-        try {
-            c = make_case(*g, mode, seed);
-        } catch (const GenError &e) {
-            ADD_FAILURE() << "generator error in group " << group << " seed 0x" << std::hex
-                          << seed << ": " << e.what();
+        if (!build_case(*g, mode, case_seed(base, group, mode, i), c)) {
             bad++;
             continue;
         }

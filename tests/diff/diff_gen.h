@@ -6,9 +6,10 @@
  * flags are undefined at each point so that no instruction consumes an undefined flag and the
  * final comparison masks exactly the flags left undefined (diff_flags.h).
  *
- * Group generators (diff_groups.cc) each emit one instruction under test per call; a case is
- * 1..max_len of them followed by HLT. finish() resolves labels, appends HLT and checks every
- * instruction with Capstone (mnemonic and length): an encoder mistake throws GenError.
+ * Group generators (diff_grp_*.cc; registry in diff_groups.cc) each emit one instruction under
+ * test per call; a case is 1..max_len of them followed by HLT. finish() resolves labels,
+ * appends HLT and checks every instruction with Capstone (mnemonic and length): an encoder
+ * mistake throws GenError.
  *
  * Invariants: everything is drawn from the case's Rng; RSP always points into the stack area
  * except after a final POP RSP; explicit memory operands always address the data area or the

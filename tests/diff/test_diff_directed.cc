@@ -49,7 +49,7 @@ TEST(DiffDirected, ShldRipRelative)
     State u = uc.run(c);
     EXPECT_NE(rd64(u.data, 0x09), 0x911223344556677full)
         << "Unicorn computes SHLD imm8 RIP-relative addresses correctly now: allow them in "
-           "gen_shiftd (diff_groups.cc) and update docs/DIFFERENTIAL-TESTING.md";
+           "gen_shiftd (diff_grp_shift.cc) and update docs/DIFFERENTIAL-TESTING.md";
 }
 
 /* LOCK NEG m8: SF/ZF/PF of the result (SDM NEG "Flags Affected"). 0x70 -> 0x90: CF = 1,

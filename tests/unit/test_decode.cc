@@ -128,12 +128,7 @@ TEST_F(Decode, MnemonicAndDisassembly) {
 
 namespace {
 
-class DecodePrefix : public ::testing::Test {
-protected:
-    decoder_handles dh{};
-    void SetUp() override { ASSERT_EQ(decoder_init(&dh), 0); }
-    void TearDown() override { decoder_fini(&dh); }
-};
+class DecodePrefix : public Decode {};   // prefix handling (same decoder set-up)
 
 TEST_F(DecodePrefix, RepPrefixOfRdpidIsKept) {
     // RDPID rax = F3 0F C7 /7 (register form); Capstone 4.0.2 calls it RDSEED and drops the F3.
@@ -168,21 +163,7 @@ TEST_F(DecodePrefix, SegmentOverrideOnStringSource) {
 
 namespace {
 
-class DecodeHintNop : public ::testing::Test {
-protected:
-    decoder_handles dh{};
-    void SetUp() override { ASSERT_EQ(decoder_init(&dh), 0); }
-    void TearDown() override { decoder_fini(&dh); }
-    insn dec(unsigned cs, std::initializer_list<uint8_t> b) {
-        uint8_t buf[16];
-        size_t n = 0;
-        for (uint8_t x : b) buf[n++] = x;
-        for (size_t k = n; k < 16; k++) buf[k] = 0x90;
-        insn i{};
-        EXPECT_EQ(decode_one(&dh, cs, buf, 16, &i), 0);
-        return i;
-    }
-};
+class DecodeHintNop : public Decode {};   // hint-NOP encodings (same decoder set-up)
 
 // Reserved-NOP encodings (SDM Vol. 2 Table A-3) that Capstone 4.0.2 cannot decode run as NOPs
 // of the right length on real processors; hvsim must do the same, not raise #UD.

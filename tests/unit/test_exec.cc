@@ -8,35 +8,22 @@
 #include <vector>
 
 #include "cpu/cpu.h"
+#include "tests/unit/cpu_harness.h"
 #include "cpu/dcache.h"
 #include "cpu/model.h"
 #include "sim/bus.h"
 
 namespace {
 
-class Exec : public ::testing::Test {
+class Exec : public ::testing::Test, public cputest::CpuMachine {
 protected:
-    bus b{};
-    dcache dc{};
-    cpu c{};
+    Exec() : CpuMachine(1 << 20, nullptr, true) {}
     void SetUp() override {
-        ASSERT_EQ(bus_init(&b, 1 << 20), 0);
-        b.code_write = [](void *o, uint64_t pa, uint64_t len) {
-            dcache_code_write(static_cast<dcache *>(o), pa, len);
-        };
-        b.code_write_opaque = &dc;
-        ASSERT_EQ(dcache_init(&dc, b.ram_size), 0);
-        ASSERT_EQ(cpu_init(&c, 0, &b, &dc, nullptr), 0);
         cpu_setup_flat32(&c);
         c.gpr[R_RSP] = 0x8000;
     }
-    void TearDown() override {
-        cpu_destroy(&c);
-        dcache_destroy(&dc);
-        bus_destroy(&b);
-    }
     void put(uint64_t pa, std::vector<uint8_t> bytes) {
-        ASSERT_EQ(bus_copy_to(&b, pa, bytes.data(), bytes.size()), 0);
+        ASSERT_EQ(bus_copy_to(&bus, pa, bytes.data(), bytes.size()), 0);
     }
 };
 
@@ -86,7 +73,7 @@ TEST_F(Exec, SelfModifyingCodeAcrossRuns) {
     cpu_run(&c, 2);
     EXPECT_EQ(c.gpr[R_RAX] & 0xff, 1u);
     uint8_t two = 2;
-    bus_copy_to(&b, 0x1001, &two, 1);          // a DMA-style write patches the immediate
+    bus_copy_to(&bus, 0x1001, &two, 1);          // a DMA-style write patches the immediate
     cpu_run(&c, 1);
     EXPECT_EQ(c.gpr[R_RAX] & 0xff, 2u);
 }
@@ -124,14 +111,14 @@ TEST_F(Exec, TwoRunsAreIdentical) {
     std::vector<uint64_t> results;
     for (int run = 0; run < 2; run++) {
         uint32_t zero = 0;
-        bus_copy_to(&b, 0x3000, &zero, 4);
+        bus_copy_to(&bus, 0x3000, &zero, 4);
         cpu_power_up_reset(&c);
         cpu_setup_flat32(&c);
         c.rip = 0x1000;
         uint64_t i0 = c.ctr.insns, c0 = c.ctr.cycles;
         cpu_run(&c, 1000);
         uint32_t sum;
-        bus_copy_from(&b, 0x3000, &sum, 4);
+        bus_copy_from(&bus, 0x3000, &sum, 4);
         EXPECT_EQ(sum, 5050u);
         results.push_back(c.ctr.insns - i0);
         results.push_back(c.ctr.cycles - c0);
@@ -149,7 +136,7 @@ namespace {
 // BOUND (SDM Vol. 2): signed bounds, #BR (vector 5) when the index is outside; 32-bit code only.
 TEST_F(Exec, BoundRaisesBrOutsideTheBounds) {
     uint32_t bounds[2] = {(uint32_t)-5, 10};         // [-5, 10]
-    ASSERT_EQ(bus_copy_to(&b, 0x3000, bounds, sizeof bounds), 0);
+    ASSERT_EQ(bus_copy_to(&bus, 0x3000, bounds, sizeof bounds), 0);
     put(0x1000, {0x62, 0x05, 0x00, 0x30, 0, 0});      // bound eax, [0x3000]
     for (int32_t idx : {-5, 0, 10}) {
         c.rip = 0x1000;

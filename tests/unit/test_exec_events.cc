@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cpu/cpu.h"
+#include "tests/unit/cpu_harness.h"
 #include "cpu/dcache.h"
 #include "sim/bus.h"
 
@@ -21,17 +22,12 @@ struct Irq {
     int acks = 0;
 };
 
-class Events : public ::testing::Test {
+class Events : public ::testing::Test, public cputest::CpuMachine {
 protected:
-    bus b{};
-    dcache dc{};
-    cpu c{};
     Irq irq;
+    Events() : CpuMachine(1 << 20, nullptr, true) {}
 
     void SetUp() override {
-        ASSERT_EQ(bus_init(&b, 1 << 20), 0);
-        ASSERT_EQ(dcache_init(&dc, b.ram_size), 0);
-        ASSERT_EQ(cpu_init(&c, 0, &b, &dc, nullptr), 0);
         ASSERT_EQ(cpu_setup_gdt(&c, GDT), 0);
         cpu_setup_flat32(&c);                           // CS = 0x28, the 32-bit code descriptor
         c.gpr[R_RSP] = STACK;
@@ -49,23 +45,18 @@ protected:
             return q->vector;
         };
     }
-    void TearDown() override {
-        cpu_destroy(&c);
-        dcache_destroy(&dc);
-        bus_destroy(&b);
-    }
     void put(uint64_t pa, std::vector<uint8_t> v) {
-        ASSERT_EQ(bus_copy_to(&b, pa, v.data(), v.size()), 0);
+        ASSERT_EQ(bus_copy_to(&bus, pa, v.data(), v.size()), 0);
     }
     // 32-bit interrupt gate, DPL 0, selector 0x28 (SDM Vol. 3 Figure 6-2)
     void gate(int v, uint32_t off) {
         uint64_t d = (off & 0xffff) | (0x28ull << 16) | (0x8e00ull << 32) |
                      ((uint64_t)(off >> 16) << 48);
-        bus_copy_to(&b, IDT + 8 * v, &d, 8);
+        bus_copy_to(&bus, IDT + 8 * v, &d, 8);
     }
     uint32_t stack(int k) {
         uint32_t v = 0;
-        bus_copy_from(&b, (c.gpr[R_RSP] & 0xffffffff) + 4 * k, &v, 4);
+        bus_copy_from(&bus, (c.gpr[R_RSP] & 0xffffffff) + 4 * k, &v, 4);
         return v;
     }
 };

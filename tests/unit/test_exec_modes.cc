@@ -7,28 +7,17 @@
 #include <vector>
 
 #include "cpu/cpu.h"
+#include "tests/unit/cpu_harness.h"
 #include "cpu/dcache.h"
 #include "sim/bus.h"
 
 namespace {
 
-class Trampoline : public ::testing::Test {
+class Trampoline : public ::testing::Test, public cputest::CpuMachine {
 protected:
-    bus b{};
-    dcache dc{};
-    cpu c{};
-    void SetUp() override {
-        ASSERT_EQ(bus_init(&b, 1 << 20), 0);
-        ASSERT_EQ(dcache_init(&dc, b.ram_size), 0);
-        ASSERT_EQ(cpu_init(&c, 1, &b, &dc, nullptr), 0);
-    }
-    void TearDown() override {
-        cpu_destroy(&c);
-        dcache_destroy(&dc);
-        bus_destroy(&b);
-    }
+    Trampoline() : CpuMachine(1 << 20, nullptr, true) {}
     void put(uint64_t pa, std::vector<uint8_t> v) {
-        ASSERT_EQ(bus_copy_to(&b, pa, v.data(), v.size()), 0);
+        ASSERT_EQ(bus_copy_to(&bus, pa, v.data(), v.size()), 0);
     }
 };
 

@@ -1,5 +1,6 @@
-// test_mmu_harness.h — a bare struct cpu with a bus and hand-built page tables, for the MMU and
-// TLB unit tests. Page tables are written into RAM by hand following SDM Vol. 3 4.3-4.5.
+// test_mmu_harness.h — a bare struct cpu with a bus (cputest::RamMachine, cpu_harness.h) and
+// hand-built page tables, for the MMU and TLB unit tests. Page tables are written into RAM by
+// hand following SDM Vol. 3 4.3-4.5.
 #ifndef HVSIM_TEST_MMU_HARNESS_H
 #define HVSIM_TEST_MMU_HARNESS_H
 
@@ -12,6 +13,7 @@
 #include "cpu/model.h"
 #include "mmu/mmu.h"
 #include "sim/bus.h"
+#include "tests/unit/cpu_harness.h"
 
 namespace mmutest {
 
@@ -26,33 +28,18 @@ struct Fault {
     uint64_t cr2;
 };
 
-struct Mach {
-    struct bus bus;
+struct Mach : cputest::RamMachine {
     struct cpu c;
     uint64_t next_table = 0x100000;   // page tables are allocated from 1 MiB up
 
     explicit Mach(uint64_t ram = 32ull << 20, const struct cpu_model *model = nullptr)
+        : RamMachine(ram)
     {
-        EXPECT_EQ(bus_init(&bus, ram), 0);
         memset(&c, 0, sizeof c);
         c.bus = &bus;
         c.model = model;
     }
-    ~Mach()
-    {
-        mmu_destroy(&c);
-        bus_destroy(&bus);
-    }
-    Mach(const Mach &) = delete;
-    Mach &operator=(const Mach &) = delete;
-
-    uint64_t rd(uint64_t pa, unsigned sz = 8) const
-    {
-        uint64_t v = 0;
-        memcpy(&v, bus.ram + pa, sz);
-        return v;
-    }
-    void wr(uint64_t pa, uint64_t v, unsigned sz = 8) { memcpy(bus.ram + pa, &v, sz); }
+    ~Mach() { mmu_destroy(&c); }
     uint64_t alloc()
     {
         uint64_t p = next_table;

@@ -5,6 +5,16 @@
 
 using namespace opstest;
 
+// CALL to a subroutine that sets EAX = 7 and returns; the caller copies EAX to EBX and jumps to
+// the end (the same bytes in 64- and 32-bit code).
+static const std::vector<uint8_t> CALL_RET = {
+    0xe8, 0x04, 0x00, 0x00, 0x00,               // call +4
+    0x89, 0xc3,                                 // mov ebx, eax
+    0xeb, 0x06,                                 // jmp end
+    0xb8, 0x07, 0x00, 0x00, 0x00,               // mov eax, 7
+    0xc3,                                       // ret
+};
+
 TEST(OpsBranch, JmpRelAndIndirect)
 {
     Machine m;
@@ -100,11 +110,8 @@ TEST(OpsBranch, Loops)
 TEST(OpsBranch, CallRet)
 {
     Machine m;
-    ASSERT_EQ(m.exec({ 0xe8, 0x04, 0x00, 0x00, 0x00,             // call +4
-                       0x89, 0xc3,                               // mov ebx, eax
-                       0xeb, 0x06,                               // jmp end
-                       0xb8, 0x07, 0x00, 0x00, 0x00,             // mov eax, 7
-                       0xc3 }), -1);                             // ret
+    m.load(CALL_RET);
+    ASSERT_EQ(m.run(), -1);
     EXPECT_EQ(m.r(R_RBX), 7u);
     EXPECT_EQ(m.r(R_RSP), STACK);
     EXPECT_EQ(m.rd(STACK - 8), CODE + 5);                        // the pushed return address
@@ -161,11 +168,8 @@ TEST(OpsBranch, OperandSize16In64BitMode)
 TEST(OpsBranch, Mode32CallAndCsLimit)
 {
     Machine m(M32);
-    ASSERT_EQ(m.exec({ 0xe8, 0x04, 0x00, 0x00, 0x00,             // call +4
-                       0x89, 0xc3,                               // mov ebx, eax
-                       0xeb, 0x06,                               // jmp end
-                       0xb8, 0x07, 0x00, 0x00, 0x00,             // mov eax, 7
-                       0xc3 }), -1);                             // ret
+    m.load(CALL_RET);
+    ASSERT_EQ(m.run(), -1);
     EXPECT_EQ(m.r(R_RBX), 7u);
     EXPECT_EQ(m.r(R_RSP), STACK);
     EXPECT_EQ(m.rd(STACK - 4, 4), CODE + 5);

@@ -1,7 +1,7 @@
 // test_ops_harness.h — a small machine for the instruction-handler tests: RAM, decode cache, one
-// CPU in 64-bit (identity-paged), 32-bit flat or real mode, an IDT whose every vector points at
-// its own HLT byte (so a test sees which exception an instruction raised), and helpers to run a
-// byte sequence of machine code to its terminating HLT.
+// CPU (cputest::CpuMachine, cpu_harness.h) in 64-bit (identity-paged), 32-bit flat or real mode,
+// an IDT whose every vector points at its own HLT byte (so a test sees which exception an
+// instruction raised), and helpers to run a byte sequence of machine code to its terminating HLT.
 //
 // Memory map (physical = linear): 0x600 GDT, 0x700 TSS, 0x1000 IDT (real mode: IVT at 0),
 // 0x2000 + v: HLT of vector v, 0x3000-0x7000 stack, 0x8000 code, 0xa000-0xefff data,
@@ -21,6 +21,7 @@
 #include "cpu/model.h"
 #include "mmu/mmu.h"
 #include "sim/bus.h"
+#include "tests/unit/cpu_harness.h"
 
 namespace opstest {
 
@@ -34,43 +35,19 @@ constexpr uint64_t RO_PAGE = 0x400000, NP_PAGE = 0x600000;   // read-only / not-
 constexpr uint64_t CF = RF_CF, PF = RF_PF, AF = RF_AF, ZF = RF_ZF, SF = RF_SF, OF = RF_OF;
 constexpr uint64_t ARITH = RF_ARITH;
 
-struct Machine {
-    struct bus bus;
-    struct dcache dc;
-    struct cpu c;
+struct Machine : cputest::CpuMachine {
     Mode mode;
-    uint64_t code_end = 0;
 
     // model: the CPU model (nullptr: the built-in default).
-    explicit Machine(Mode m = M64, const struct cpu_model *model = nullptr) : mode(m)
+    explicit Machine(Mode m = M64, const struct cpu_model *model = nullptr)
+        : CpuMachine(RAM, model, false), mode(m)
     {
-        memset(&bus, 0, sizeof bus);
-        memset(&dc, 0, sizeof dc);
-        EXPECT_EQ(bus_init(&bus, RAM), 0);
-        EXPECT_EQ(dcache_init(&dc, RAM), 0);
-        EXPECT_EQ(cpu_init(&c, 0, &bus, &dc, model), 0);
         memset(bus.ram + HND, 0xf4, 256);                       // HLT per vector
         switch (m) {
         case M64: setup64(); break;
         case M32: setup32(); break;
         case M16: setup16(); break;
         }
-    }
-    ~Machine()
-    {
-        cpu_destroy(&c);
-        dcache_destroy(&dc);
-        bus_destroy(&bus);
-    }
-    Machine(const Machine &) = delete;
-    Machine &operator=(const Machine &) = delete;
-
-    void wr(uint64_t pa, uint64_t v, unsigned sz = 8) { memcpy(bus.ram + pa, &v, sz); }
-    uint64_t rd(uint64_t pa, unsigned sz = 8) const
-    {
-        uint64_t v = 0;
-        memcpy(&v, bus.ram + pa, sz);
-        return v;
     }
 
     void setup64()
@@ -122,31 +99,21 @@ struct Machine {
 
     // Place code at CODE followed by HLT.
     void load(std::initializer_list<uint8_t> code) { load(std::vector<uint8_t>(code)); }
-    void load(const std::vector<uint8_t> &code)
-    {
-        memcpy(bus.ram + CODE, code.data(), code.size());
-        bus.ram[CODE + code.size()] = 0xf4;
-        code_end = CODE + code.size();
-        dcache_code_write(&dc, CODE, code.size() + 1);
-    }
+    void load(const std::vector<uint8_t> &code) { load_at(code, CODE); }
 
     // Run from CODE until the HLT after the code or a vector's HLT. Returns the exception vector,
     // or -1 if the code ran to its end.
     int run(uint64_t max_insns = 1000000)
     {
-        c.rip = CODE;
-        c.halted = false;
-        cpu_run(&c, max_insns);
+        run_at(CODE, max_insns);
         uint64_t at = c.rip;
         if (c.stop == STOP_HLT)
             at -= 1;                            // RIP is after the HLT
-        if (at == code_end)
-            return -1;
-        if (at >= HND && at < HND + 32)
-            return (int)(at - HND);
-        ADD_FAILURE() << "stopped at " << std::hex << at << " stop=" << (int)c.stop << " "
-                      << c.stop_msg;
-        return -2;
+        int v = stop_vector(at, HND, 32, -2);
+        if (v == -2)
+            ADD_FAILURE() << "stopped at " << std::hex << at << " stop=" << (int)c.stop << " "
+                          << c.stop_msg;
+        return v;
     }
 
     int exec(std::initializer_list<uint8_t> code)
@@ -155,9 +122,6 @@ struct Machine {
         return run();
     }
 
-    uint64_t &r(int n) { return c.gpr[n]; }
-    uint64_t flags() { return cpu_get_rflags(&c); }
-    void set_flags(uint64_t f) { cpu_set_rflags(&c, f); }
     // The error code pushed by the last exception (64-bit and 32-bit frames).
     uint64_t fault_error() { return rd(c.gpr[R_RSP], mode == M64 ? 8 : 4); }
 };

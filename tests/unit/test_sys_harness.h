@@ -1,6 +1,6 @@
 // test_sys_harness.h — a small machine for the system-side tests (exceptions, segmentation,
-// system instructions): RAM, decode cache, one CPU in 64-bit (identity-paged, user-accessible),
-// 32-bit protected or real mode, with a GDT of kernel and user segments, a TSS with RSP0/IST
+// system instructions): RAM, decode cache, one CPU (cputest::CpuMachine, cpu_harness.h) in
+// 64-bit (identity-paged, user-accessible), 32-bit protected or real mode, with a GDT of kernel and user segments, a TSS with RSP0/IST
 // stacks and an I/O bitmap, and an IDT whose every vector points at its own HLT byte.
 //
 // Memory map (physical = linear):
@@ -23,6 +23,7 @@
 #include "cpu/model.h"
 #include "mmu/mmu.h"
 #include "sim/bus.h"
+#include "tests/unit/cpu_harness.h"
 
 namespace systest {
 
@@ -49,24 +50,11 @@ inline uint64_t seg_desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t 
            (uint64_t)(base >> 24) << 56;
 }
 
-struct Machine {
-    struct bus bus;
-    struct dcache dc;
-    struct cpu c;
+struct Machine : cputest::CpuMachine {
     Mode mode;
-    uint64_t code_end = 0;
 
-    explicit Machine(Mode m = M64) : mode(m)
+    explicit Machine(Mode m = M64) : CpuMachine(RAM, nullptr, true), mode(m)
     {
-        memset(&bus, 0, sizeof bus);
-        memset(&dc, 0, sizeof dc);
-        EXPECT_EQ(bus_init(&bus, RAM), 0);
-        EXPECT_EQ(dcache_init(&dc, RAM), 0);
-        bus.code_write = [](void *o, uint64_t pa, uint64_t len) {
-            dcache_code_write(static_cast<struct dcache *>(o), pa, len);
-        };
-        bus.code_write_opaque = &dc;
-        EXPECT_EQ(cpu_init(&c, 0, &bus, &dc, nullptr), 0);
         memset(bus.ram + HND, 0xf4, 256);
         build_gdt();
         switch (m) {
@@ -75,25 +63,12 @@ struct Machine {
         case M16: setup16(); break;
         }
     }
-    ~Machine()
-    {
-        cpu_destroy(&c);
-        dcache_destroy(&dc);
-        bus_destroy(&bus);
-    }
-    Machine(const Machine &) = delete;
-    Machine &operator=(const Machine &) = delete;
 
+    // RAM write that also invalidates decoded code at pa (tests may patch code with it).
     void wr(uint64_t pa, uint64_t v, unsigned sz = 8)
     {
         memcpy(bus.ram + pa, &v, sz);
         dcache_code_write(&dc, pa, sz);
-    }
-    uint64_t rd(uint64_t pa, unsigned sz = 8) const
-    {
-        uint64_t v = 0;
-        memcpy(&v, bus.ram + pa, sz);
-        return v;
     }
     void gdt(unsigned sel, uint64_t d) { wr(GDT + (sel & ~7u), d); }
 
@@ -195,13 +170,7 @@ struct Machine {
     }
 
     void load(std::initializer_list<uint8_t> code) { load(std::vector<uint8_t>(code)); }
-    void load(const std::vector<uint8_t> &code, uint64_t at = CODE)
-    {
-        memcpy(bus.ram + at, code.data(), code.size());
-        bus.ram[at + code.size()] = 0xf4;
-        code_end = at + code.size();
-        dcache_code_write(&dc, at, code.size() + 1);
-    }
+    void load(const std::vector<uint8_t> &code, uint64_t at = CODE) { load_at(code, at); }
 
     // Run from CODE until a HLT. Returns the vector whose handler was reached, -1 if the code ran
     // to its end, -2 otherwise (stop other than HLT, e.g. a triple fault).
@@ -212,18 +181,10 @@ struct Machine {
     // Run from `rip` (an offset in the current CS) until a HLT; the result as for run().
     int run_from(uint64_t rip, uint64_t max_insns = 100000)
     {
-        c.rip = rip;
-        c.halted = false;
-        c.stop = STOP_NONE;
-        cpu_run(&c, max_insns);
+        run_at(rip, max_insns);
         if (c.stop != STOP_HLT)
             return -2;
-        uint64_t at = c.seg[SEG_CS].base + c.rip - 1;      // RIP is after the HLT
-        if (at == code_end)
-            return -1;
-        if (at >= HND && at < HND + 256)
-            return (int)(at - HND);
-        return -3;
+        return stop_vector(c.seg[SEG_CS].base + c.rip - 1, HND, 256, -3);   // RIP is after HLT
     }
     int exec(std::initializer_list<uint8_t> code)
     {
@@ -231,8 +192,6 @@ struct Machine {
         return run();
     }
 
-    uint64_t &r(int n) { return c.gpr[n]; }
-    uint64_t flags() { return cpu_get_rflags(&c); }
     // Slot k (0 = top) of the stack at RSP, `w` bytes wide.
     uint64_t stk(unsigned k, unsigned w = 8) { return rd(c.seg[SEG_SS].base + c.gpr[R_RSP] + k * w, w); }
 };
