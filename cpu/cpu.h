@@ -158,6 +158,7 @@ struct cpu_counters {
     uint64_t walks, walk_refs;
     uint64_t exceptions, interrupts;
     uint64_t dcache_misses;     /* decode-cache misses (host statistic, not charged) */
+    uint64_t halt_cycles;       /* cycles spent halted (idle skip by the scheduler, sim/sched.c) */
 };
 
 #define CPU_NMSR_MTRR_VAR 8

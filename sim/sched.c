@@ -1,0 +1,118 @@
+/* sched.c — rounds of processor execution and device events in virtual time (see sched.h). */
+#include "sim/sched.h"
+
+#include <string.h>
+
+uint64_t sched_cycles_to_ps(uint64_t cycles, uint64_t hz)
+{
+    return (uint64_t)((unsigned __int128)cycles * PS_PER_S / hz);
+}
+
+uint64_t sched_ps_to_cycles(uint64_t ps, uint64_t hz)
+{
+    /* the smallest cycle count whose time is >= ps */
+    unsigned __int128 c = ((unsigned __int128)ps * hz + PS_PER_S - 1) / PS_PER_S;
+    return (uint64_t)c;
+}
+
+void sched_init(struct sched *s, struct evq *q, uint64_t hz)
+{
+    memset(s, 0, sizeof *s);
+    s->q = q;
+    s->hz = hz;
+    s->quantum_ps = 10 * PS_PER_US;
+}
+
+int sched_add(struct sched *s, struct cpu *c)
+{
+    if (s->n >= SCHED_MAX_LPS)
+        return -1;
+    s->lp[s->n++] = c;
+    return 0;
+}
+
+/* Could an interrupt ever wake this halted processor? (an NMI, or IF = 1) */
+static bool wakeable(const struct cpu *c)
+{
+    return c->nmi_pending || (c->rflags & RF_IF);
+}
+
+/* Halted with nothing deliverable right now (a pending NMI or an unmasked pending interrupt
+ * would wake it at its next turn). */
+static bool idle_now(const struct cpu *c)
+{
+    if (!c->halted)
+        return false;
+    if (c->nmi_pending && !c->nmi_blocked)
+        return false;
+    return !((c->rflags & RF_IF) && c->irq.pending && c->irq.pending(c->irq.opaque));
+}
+
+/* Run c until its time reaches end_cycles, it stops, or the budget is spent. Returns the number
+ * of instructions retired. */
+static uint64_t run_lp(struct cpu *c, uint64_t end_cycles, uint64_t budget)
+{
+    uint64_t done = 0;
+    while (c->ctr.cycles < end_cycles && done < budget) {
+        uint64_t want = end_cycles - c->ctr.cycles;   /* >= 1 cycle per instruction, mostly */
+        if (want > budget - done)
+            want = budget - done;
+        done += cpu_run(c, want);
+        if (c->stop == STOP_HLT) {
+            if (!c->halted || c->ctr.cycles >= end_cycles)
+                continue;
+            /* Halted: wait for the rest of the round (an interrupt is checked next round). */
+            c->ctr.halt_cycles += end_cycles - c->ctr.cycles;
+            c->ctr.cycles = end_cycles;
+            break;
+        }
+        if (c->stop != STOP_NONE)
+            break;
+    }
+    return done;
+}
+
+enum sched_stop sched_run(struct sched *s, uint64_t max_insns)
+{
+    uint64_t total = 0;
+    s->stopped = NULL;
+    for (;;) {
+        if (total >= max_insns)
+            return SCHED_INSN_LIMIT;
+        /* Idle forever: every processor halted with nothing able to wake it. */
+        bool all_halted = true, any_wakeable = false;
+        for (int k = 0; k < s->n; k++) {
+            all_halted &= idle_now(s->lp[k]);
+            any_wakeable |= s->lp[k]->halted && wakeable(s->lp[k]);
+        }
+        if (all_halted && (!any_wakeable || evq_next(s->q) == UINT64_MAX))
+            return SCHED_IDLE_FOREVER;
+
+        uint64_t now = s->q->now, end = now + s->quantum_ps, next = evq_next(s->q);
+        if (next < end)
+            end = next > now ? next : now;
+        if (all_halted)
+            end = next;                              /* idle skip straight to the event */
+        uint64_t end_cycles = sched_ps_to_cycles(end, s->hz);
+
+        for (int k = 0; k < s->n; k++) {
+            struct cpu *c = s->lp[k];
+            total += run_lp(c, end_cycles, max_insns - total);
+            if (c->stop != STOP_NONE && c->stop != STOP_HLT) {
+                s->stopped = c;
+                evq_run_until(s->q, sched_cycles_to_ps(c->ctr.cycles, s->hz));
+                return SCHED_CPU_STOP;
+            }
+            if (total >= max_insns)
+                break;
+        }
+        /* The round is over when every processor reached its end; fire what is due. */
+        uint64_t t = end;
+        for (int k = 0; k < s->n; k++) {
+            uint64_t lt = sched_cycles_to_ps(s->lp[k]->ctr.cycles, s->hz);
+            if (lt > t)
+                t = lt;
+        }
+        evq_run_until(s->q, t);
+    }
+}

@@ -1,0 +1,60 @@
+/* sched.h — the logical-processor scheduler: interleaves N processors and the machine's device
+ * events in virtual time, deterministically, on one host thread.
+ *
+ * Virtual time is picoseconds (sim/evq.h). A processor's local time is its cycle counter at the
+ * model's frequency (cycles * 10^12 / tsc_hz), so RDTSC, timers and the event queue all derive
+ * from retired instructions and nothing else.
+ *
+ * A round: the round ends at min(now + quantum, next device event). Every processor, in index
+ * order, runs until its local time reaches the round end (or it stops); a halted processor's time
+ * jumps to the round end (idle skip: a waiting processor burns no host time). Then the events due
+ * by the round end fire, which may raise interrupts that wake processors in the next round.
+ *
+ * Invariants: the order of processors and events within a round is fixed; local times never
+ * exceed the round end by more than one instruction's cost; two runs with the same machine and
+ * budget produce the same instruction counts, cycles and device activity.
+ */
+#ifndef HVSIM_SCHED_H
+#define HVSIM_SCHED_H
+
+#include <stdint.h>
+
+#include "cpu/cpu.h"
+#include "sim/evq.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SCHED_MAX_LPS 256
+
+enum sched_stop {
+    SCHED_RUNNING = 0,
+    SCHED_INSN_LIMIT,      /* the instruction budget is used up */
+    SCHED_CPU_STOP,        /* a processor stopped (triple fault, device request, unsupported) */
+    SCHED_IDLE_FOREVER,    /* every processor is halted and no event can ever wake one */
+};
+
+struct sched {
+    struct cpu *lp[SCHED_MAX_LPS];
+    int n;
+    struct evq *q;
+    uint64_t hz;            /* cycles per simulated second (the model's tsc_hz) */
+    uint64_t quantum_ps;    /* length of a round (default 10 us) */
+    struct cpu *stopped;    /* the processor that stopped the machine, if any */
+};
+
+void sched_init(struct sched *s, struct evq *q, uint64_t hz);
+int  sched_add(struct sched *s, struct cpu *c);     /* 0, or -1 when full */
+
+/* Run until a stop; `max_insns` counts instructions of all processors (UINT64_MAX: no limit). */
+enum sched_stop sched_run(struct sched *s, uint64_t max_insns);
+
+/* Cycle <-> picosecond conversion at hz (exact integer arithmetic, rounding down). */
+uint64_t sched_cycles_to_ps(uint64_t cycles, uint64_t hz);
+uint64_t sched_ps_to_cycles(uint64_t ps, uint64_t hz);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
