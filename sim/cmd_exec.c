@@ -18,11 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cpu/model.h"
 #include "sim/cmd.h"
 #include "sim/exec_machine.h"
+#include "sim/summary.h"
 
 enum {
     EXIT_HALT = 0, EXIT_USAGE = 2, EXIT_TRIPLE = 4, EXIT_LIMIT = 6, EXIT_UNSUPPORTED = 8,
@@ -70,13 +70,6 @@ static int exec_usage(FILE *f)
     return f == stderr ? EXIT_USAGE : 0;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Why the run ended, as text and exit status. */
 static int stop_reason(struct exec_machine *m, uint64_t left, char *buf, size_t len)
 {
@@ -110,35 +103,6 @@ static int stop_reason(struct exec_machine *m, uint64_t left, char *buf, size_t 
     (void)left;
     snprintf(buf, len, "instruction limit reached");
     return EXIT_LIMIT;
-}
-
-static void print_summary(struct exec_machine *m, const char *reason, double wall)
-{
-    const struct cpu_counters *k = &m->cpu.ctr;
-    double ipc = k->cycles ? (double)k->insns / (double)k->cycles : 0.0;
-    double mips = wall > 0 ? (double)k->insns / wall / 1e6 : 0.0;
-    FILE *f = stderr;
-    fprintf(f, "--- hvsim run summary ---\n");
-    fprintf(f, "stopped         %s\n", reason);
-    fprintf(f, "instructions    %" PRIu64 "\n", k->insns);
-    fprintf(f, "cycles          %" PRIu64 "\n", k->cycles);
-    fprintf(f, "IPC             %.3f\n", ipc);
-    fprintf(f, "wall time       %.3f s (host)\n", wall);
-    fprintf(f, "simulated MIPS  %.1f\n", mips);
-    fprintf(f, "ITLB            %" PRIu64 " hits, %" PRIu64 " misses\n", k->itlb_hits,
-            k->itlb_misses);
-    fprintf(f, "DTLB            %" PRIu64 " hits, %" PRIu64 " misses\n", k->dtlb_hits,
-            k->dtlb_misses);
-    fprintf(f, "STLB            %" PRIu64 " hits, %" PRIu64 " misses\n", k->stlb_hits,
-            k->stlb_misses);
-    fprintf(f, "page walks      %" PRIu64 " (%" PRIu64 " memory references)\n", k->walks,
-            k->walk_refs);
-    fprintf(f, "exceptions      %" PRIu64 ", interrupts %" PRIu64 "\n", k->exceptions,
-            k->interrupts);
-    if (m->bus.unclaimed)
-        fprintf(f, "unclaimed I/O   %" PRIu64 " accesses (last: %s 0x%" PRIx64 ")\n",
-                m->bus.unclaimed, m->bus.last_unclaimed_pio ? "port" : "address",
-                m->bus.last_unclaimed);
 }
 
 int cmd_exec(int argc, char **argv)
@@ -207,20 +171,20 @@ int cmd_exec(int argc, char **argv)
 
     struct cpu *c = &m->cpu;
     uint64_t left = max_insns ? max_insns : UINT64_MAX;
-    double t0 = now_seconds();
+    double t0 = run_wall_clock();
     while (left) {
         uint64_t q = left < RUN_QUANTUM ? left : RUN_QUANTUM;
         left -= cpu_run(c, q);
         if (c->stop != STOP_NONE)
             break;
     }
-    double wall = now_seconds() - t0;
+    double wall = run_wall_clock() - t0;
     fflush(stdout);
 
     char reason[400];
     int status = stop_reason(m, left, reason, sizeof reason);
     if (!quiet || status == EXIT_TRIPLE || status == EXIT_UNSUPPORTED) {
-        print_summary(m, reason, wall);
+        run_summary_print(stderr, &m->cpu, &m->bus, reason, wall);
         if (status == EXIT_TRIPLE || status == EXIT_UNSUPPORTED) {
             char dump[2048];
             cpu_dump(c, dump, sizeof dump);

@@ -36,8 +36,7 @@ static int fail(char *err, size_t errlen, const char *name, const char *fmt, ...
     return -1;
 }
 
-/* Read a whole file into a malloc'd buffer. */
-static int slurp(const char *path, unsigned char **data, size_t *size, char *err, size_t errlen)
+int elf_read_file(const char *path, unsigned char **data, size_t *size, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY);
     if (fd < 0)
@@ -159,8 +158,9 @@ static void zero_ram(struct bus *b, uint64_t pa, uint64_t len)
     }
 }
 
-int elf_load_mem(struct bus *b, const void *data, size_t size, const char *name,
-                 struct elf_image *img, char *err, size_t errlen)
+/* Pass 1: open and validate every PT_LOAD segment; on success the caller owns *ep (elf_end). */
+static int check(const void *data, size_t size, const char *name, uint64_t ram_size,
+                 struct elf_image *img, Elf **ep, size_t *nphp, char *err, size_t errlen)
 {
     GElf_Ehdr eh;
     int bits;
@@ -178,7 +178,6 @@ int elf_load_mem(struct bus *b, const void *data, size_t size, const char *name,
     img->lo = UINT64_MAX;
     bool entry_ok = false;
     GElf_Phdr ph;
-    /* pass 1: validate */
     for (size_t k = 0; k < nph; k++) {
         if (!gelf_getphdr(e, (int)k, &ph)) {
             elf_end(e);
@@ -187,12 +186,14 @@ int elf_load_mem(struct bus *b, const void *data, size_t size, const char *name,
         }
         if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
             continue;
-        if (check_segment(&ph, k, size, b->ram_size, name, err, errlen)) {
+        if (check_segment(&ph, k, size, ram_size, name, err, errlen)) {
             elf_end(e);
             return -1;
         }
-        if (eh.e_entry >= ph.p_vaddr && eh.e_entry - ph.p_vaddr < ph.p_memsz)
+        if (!entry_ok && eh.e_entry >= ph.p_vaddr && eh.e_entry - ph.p_vaddr < ph.p_memsz) {
             entry_ok = true;
+            img->entry_pa = ph.p_paddr + (eh.e_entry - ph.p_vaddr);
+        }
         img->n_load++;
         if (ph.p_paddr < img->lo)
             img->lo = ph.p_paddr;
@@ -208,8 +209,32 @@ int elf_load_mem(struct bus *b, const void *data, size_t size, const char *name,
         return fail(err, errlen, name, "entry point 0x%llx is not inside any loaded segment",
                     (unsigned long long)eh.e_entry);
     }
+    *ep = e;
+    *nphp = nph;
+    return 0;
+}
+
+int elf_check_mem(const void *data, size_t size, const char *name, uint64_t ram_size,
+                  struct elf_image *img, char *err, size_t errlen)
+{
+    Elf *e;
+    size_t nph;
+    if (check(data, size, name, ram_size, img, &e, &nph, err, errlen))
+        return -1;
+    elf_end(e);
+    return 0;
+}
+
+int elf_load_mem(struct bus *b, const void *data, size_t size, const char *name,
+                 struct elf_image *img, char *err, size_t errlen)
+{
+    Elf *e;
+    size_t nph;
+    if (check(data, size, name, b->ram_size, img, &e, &nph, err, errlen))
+        return -1;
     /* pass 2: copy and zero bss */
     const unsigned char *raw = data;
+    GElf_Phdr ph;
     for (size_t k = 0; k < nph; k++) {
         gelf_getphdr(e, (int)k, &ph);
         if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
@@ -225,7 +250,7 @@ int elf_load(struct bus *b, const char *path, struct elf_image *img, char *err, 
 {
     unsigned char *data;
     size_t size;
-    if (slurp(path, &data, &size, err, errlen))
+    if (elf_read_file(path, &data, &size, err, errlen))
         return -1;
     int r = elf_load_mem(b, data, size, path, img, err, errlen);
     free(data);
@@ -236,7 +261,7 @@ int elf_symbol(const char *path, const char *sym, uint64_t *value, char *err, si
 {
     unsigned char *data;
     size_t size;
-    if (slurp(path, &data, &size, err, errlen))
+    if (elf_read_file(path, &data, &size, err, errlen))
         return -1;
     GElf_Ehdr eh;
     int bits;

@@ -15,6 +15,7 @@ static const struct {
     const char *help;
 } cmds[] = {
     { "exec", cmd_exec, "run a freestanding ELF program on one CPU and print a run summary" },
+    { "run", cmd_run, "boot a Multiboot kernel on the PC-like machine and print a run summary" },
 };
 
 static int usage(FILE *f)

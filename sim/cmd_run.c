@@ -1,0 +1,197 @@
+/* cmd_run.c — `hvsim run --kernel FILE ...`: boot a Multiboot kernel on the PC-like machine
+ * (sim/machine.h) and print the run summary.
+ *
+ * Exit status (docs/USER-GUIDE.md): (V << 1) | 1 for a debug-exit write of V; 0 every processor
+ * halted with nothing to wake it; 2 usage or load error; 4 triple fault; 6 instruction limit;
+ * 8 unsupported feature; 12 the guest requested a reset (port 0x92). COM1 output goes to stdout
+ * (or --serial FILE); the summary to stderr.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/cmd.h"
+#include "sim/machine.h"
+#include "sim/summary.h"
+
+enum { EXIT_HALT = 0, EXIT_USAGE = 2, EXIT_TRIPLE = 4, EXIT_LIMIT = 6, EXIT_UNSUPPORTED = 8,
+       EXIT_RESET = 12 };
+
+static int run_usage(FILE *f)
+{
+    fprintf(f,
+        "usage: hvsim run --kernel FILE [options]\n"
+        "  Boot a Multiboot (v1 or v2) kernel on a PC-like machine: 8259A PIC pair, 8254 PIT,\n"
+        "  16550A UARTs on COM1/COM2, CMOS RTC, debug-exit port 0xF4, debug console 0xE9.\n"
+        "options:\n"
+        "  --kernel FILE          the Multiboot kernel (ELF)\n"
+        "  --module FILE[,ARGS]   a boot module with its string (repeatable)\n"
+        "  --append CMDLINE       the kernel command line\n"
+        "  --mem SIZE             RAM, e.g. 64M, 1G (default 128M)\n"
+        "  --cpus N               logical processors (1 in this version)\n"
+        "  --serial FILE|stdio    where COM1 output goes (default stdio)\n"
+        "  --cycle-model FILE     CPU model / cycle-cost file (default: built-in)\n"
+        "  --max-insns N          stop after N instructions (K/M/G suffixes)\n"
+        "  --date YYYY-MM-DDTHH:MM:SS  the RTC at power-on (default 2000-01-01T00:00:00)\n"
+        "  --strict               stop at the first access to an address or port with no device\n"
+        "  --quiet                no run summary\n"
+        "exit status: (V<<1)|1 for debug-exit value V; 0 halted; 2 usage or load error;\n"
+        "  4 triple fault; 6 instruction limit; 8 unsupported feature; 12 reset requested\n");
+    return f == stderr ? EXIT_USAGE : 0;
+}
+
+static int parse_date(const char *s, struct rtc_time *t)
+{
+    char tail;
+    if (sscanf(s, "%d-%d-%dT%d:%d:%d%c", &t->year, &t->month, &t->day, &t->hour, &t->minute,
+               &t->second, &tail) != 6)
+        return -1;
+    return rtc_valid(t) ? 0 : -1;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "kernel", required_argument, 0, 'k' }, { "module", required_argument, 0, 'M' },
+        { "append", required_argument, 0, 'a' }, { "mem", required_argument, 0, 'm' },
+        { "cpus", required_argument, 0, 'c' }, { "serial", required_argument, 0, 's' },
+        { "cycle-model", required_argument, 0, 'C' }, { "max-insns", required_argument, 0, 'n' },
+        { "date", required_argument, 0, 'd' }, { "strict", no_argument, 0, 'S' },
+        { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+    };
+    struct machine_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.ram_size = 128u << 20;
+    cfg.cpus = 1;
+    cfg.date = (struct rtc_time){ 2000, 1, 1, 0, 0, 0 };
+    cfg.console = stdout;
+    const char *serial = "stdio";
+    uint64_t max_insns = UINT64_MAX;
+    bool quiet = false;
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case 'k': cfg.kernel = optarg; break;
+        case 'M':
+            if (cfg.n_modules >= MB_MAX_MODULES) {
+                fprintf(stderr, "hvsim run: more than %d modules\n", MB_MAX_MODULES);
+                return EXIT_USAGE;
+            }
+            cfg.modules[cfg.n_modules++] = optarg;
+            break;
+        case 'a': cfg.cmdline = optarg; break;
+        case 'm':
+            if (parse_size(optarg, &cfg.ram_size)) {
+                fprintf(stderr, "hvsim run: --mem '%s': expected a size such as 64M or 1G\n",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'c': cfg.cpus = atoi(optarg); break;
+        case 's': serial = optarg; break;
+        case 'C': cfg.model_path = optarg; break;
+        case 'n':
+            if (parse_size(optarg, &max_insns) || max_insns == 0) {
+                fprintf(stderr, "hvsim run: --max-insns '%s': expected a positive count\n",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'd':
+            if (parse_date(optarg, &cfg.date)) {
+                fprintf(stderr, "hvsim run: --date '%s': expected YYYY-MM-DDTHH:MM:SS, a real "
+                        "date from 1970 on\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'S': cfg.strict = true; break;
+        case 'q': quiet = true; break;
+        case 'h': return run_usage(stdout);
+        default: return run_usage(stderr);
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "hvsim run: unexpected argument '%s' (machine configuration files are "
+                "not supported yet: use the options)\n", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (!cfg.kernel) {
+        fprintf(stderr, "hvsim run: --kernel FILE is required\n");
+        return run_usage(stderr);
+    }
+    FILE *serial_file = NULL;
+    if (strcmp(serial, "stdio") == 0) {
+        cfg.serial = stdout;
+    } else {
+        serial_file = fopen(serial, "wb");
+        if (!serial_file) {
+            fprintf(stderr, "hvsim run: --serial %s: cannot open for writing\n", serial);
+            return EXIT_USAGE;
+        }
+        cfg.serial = serial_file;
+    }
+
+    static struct machine m;
+    char err[512];
+    if (machine_init(&m, &cfg, err, sizeof err)) {
+        fprintf(stderr, "hvsim run: %s\n", err);
+        if (serial_file)
+            fclose(serial_file);
+        return EXIT_USAGE;
+    }
+    double t0 = run_wall_clock();
+    enum machine_stop why = machine_run(&m, max_insns);
+    double wall = run_wall_clock() - t0;
+    fflush(stdout);
+
+    char reason[400];
+    int status;
+    switch (why) {
+    case MSTOP_EXIT_PORT:
+        status = debugexit_status(&m.dexit);
+        snprintf(reason, sizeof reason, "debug-exit port: guest wrote %#x (exit status %d)",
+                 m.dexit.value, status);
+        break;
+    case MSTOP_TRIPLE_FAULT:
+        status = EXIT_TRIPLE;
+        snprintf(reason, sizeof reason, "triple fault: %s", m.cpu.stop_msg);
+        break;
+    case MSTOP_HALTED:
+        status = EXIT_HALT;
+        snprintf(reason, sizeof reason, "all processors halted with nothing to wake them "
+                 "(RIP %#" PRIx64 ", IF=%d)", m.cpu.rip, (int)!!(m.cpu.rflags & RF_IF));
+        break;
+    case MSTOP_INSN_LIMIT:
+        status = EXIT_LIMIT;
+        snprintf(reason, sizeof reason, "instruction limit reached");
+        break;
+    case MSTOP_RESET:
+        status = EXIT_RESET;
+        snprintf(reason, sizeof reason, "the guest requested a reset (port 0x92)");
+        break;
+    default:
+        status = EXIT_UNSUPPORTED;
+        snprintf(reason, sizeof reason, "unsupported: %s", m.cpu.stop_msg);
+        break;
+    }
+    bool loud = !quiet || why == MSTOP_TRIPLE_FAULT || why == MSTOP_UNSUPPORTED;
+    if (loud) {
+        run_summary_print(stderr, &m.cpu, &m.bus, reason, wall);
+        fprintf(stderr, "virtual time    %.6f s\n", (double)m.q.now / (double)PS_PER_S);
+        if (m.sys.post_writes)
+            fprintf(stderr, "POST code       %#x (%" PRIu64 " writes to port 0x80)\n",
+                    m.sys.post_code, m.sys.post_writes);
+    }
+    if (why == MSTOP_TRIPLE_FAULT) {
+        char dump[2048];
+        cpu_dump(&m.cpu, dump, sizeof dump);
+        fputs(dump, stderr);
+    }
+    machine_destroy(&m);
+    if (serial_file)
+        fclose(serial_file);
+    return status;
+}

@@ -1,0 +1,86 @@
+/* machine.h — the PC-like machine of `hvsim run`: RAM, the processor(s), the virtual-time event
+ * queue and scheduler, the legacy devices (8259A pair, 8254 PIT, 16550A UARTs on COM1/COM2, CMOS
+ * RTC, ports 0x80/0x92), the QEMU-compatible debug ports, and a Multiboot (v1 or v2) kernel with
+ * its modules.
+ *
+ * Wiring, as on a PC: PIT counter 0 -> IRQ 0, COM2 -> IRQ 3, COM1 -> IRQ 4, RTC -> IRQ 8, all
+ * through the 8259A pair, whose INT output is the processor's external interrupt.
+ *
+ * Invariants: the machine is built only from its configuration (no host time, no randomness),
+ * construction order is bus -> decode cache -> model -> CPU -> event queue -> devices -> kernel,
+ * and machine_destroy undoes exactly what machine_init built.
+ */
+#ifndef HVSIM_MACHINE_H
+#define HVSIM_MACHINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cpu/cpu.h"
+#include "cpu/dcache.h"
+#include "cpu/model.h"
+#include "devices/cmos_rtc.h"
+#include "devices/debugcon.h"
+#include "devices/debugexit.h"
+#include "devices/pic8259.h"
+#include "devices/pit8254.h"
+#include "devices/sysports.h"
+#include "devices/uart16550.h"
+#include "sim/bus.h"
+#include "sim/evq.h"
+#include "sim/multiboot.h"
+#include "sim/sched.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct machine_config {
+    uint64_t ram_size;              /* bytes, a multiple of 4 KiB, >= 2 MiB */
+    int cpus;                       /* logical processors (1 until the APIC issue) */
+    const char *kernel;             /* Multiboot kernel image */
+    const char *cmdline;            /* may be NULL */
+    const char *modules[MB_MAX_MODULES];   /* "FILE[,ARGS]" */
+    int n_modules;
+    const char *model_path;         /* CPU model file, NULL: built-in */
+    FILE *serial;                   /* COM1 output, NULL: discarded */
+    FILE *console;                  /* port 0xE9 output, NULL: discarded */
+    struct rtc_time date;           /* the RTC's date at power-on */
+    bool strict;                    /* accesses to nothing stop the machine */
+};
+
+enum machine_stop {
+    MSTOP_NONE, MSTOP_EXIT_PORT, MSTOP_TRIPLE_FAULT, MSTOP_HALTED, MSTOP_INSN_LIMIT,
+    MSTOP_UNSUPPORTED, MSTOP_RESET, MSTOP_STRICT,
+};
+
+struct machine {
+    struct bus bus;
+    struct dcache dc;
+    struct cpu_model model;
+    struct cpu cpu;
+    struct evq q;
+    struct sched sched;
+    struct pic8259 pic;
+    struct pit8254 pit;
+    struct uart16550 com1, com2;
+    struct cmos_rtc rtc;
+    struct sysports sys;
+    struct debugexit dexit;
+    struct debugcon dcon;
+    struct mb_boot mb;
+    FILE *serial;
+    int parts;                      /* construction progress, for destroy */
+};
+
+/* Build the machine and load the kernel. 0, or -1 with a message naming the file and the problem. */
+int machine_init(struct machine *m, const struct machine_config *cfg, char *err, size_t errlen);
+/* Run until a stop (max_insns: UINT64_MAX for no limit). */
+enum machine_stop machine_run(struct machine *m, uint64_t max_insns);
+void machine_destroy(struct machine *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
