@@ -18,39 +18,23 @@
 #include <unistd.h>
 
 #include "sim/bus.h"
-
-static int fail(char *err, size_t errlen, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, const char *name, const char *fmt, ...)
-{
-    if (err && errlen) {
-        int n = snprintf(err, errlen, "%s: ", name);
-        if (n < 0 || (size_t)n >= errlen)
-            return -1;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
+#include "sim/loaderr.h"
 
 int elf_read_file(const char *path, unsigned char **data, size_t *size, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY);
     if (fd < 0)
-        return fail(err, errlen, path, "cannot open: %s", strerror(errno));
+        return load_error(err, errlen, path, "cannot open: %s", strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return fail(err, errlen, path, "not a regular file");
+        return load_error(err, errlen, path, "not a regular file");
     }
     size_t n = (size_t)st.st_size;
     unsigned char *buf = malloc(n ? n : 1);
     if (!buf) {
         close(fd);
-        return fail(err, errlen, path, "out of host memory (%zu bytes)", n);
+        return load_error(err, errlen, path, "out of host memory (%zu bytes)", n);
     }
     size_t got = 0;
     while (got < n) {
@@ -58,7 +42,7 @@ int elf_read_file(const char *path, unsigned char **data, size_t *size, char *er
         if (r <= 0) {
             free(buf);
             close(fd);
-            return fail(err, errlen, path, "read error: %s", r ? strerror(errno) : "short read");
+            return load_error(err, errlen, path, "read error: %s", r ? strerror(errno) : "short read");
         }
         got += (size_t)r;
     }
@@ -74,34 +58,34 @@ static Elf *open_elf(const void *data, size_t size, const char *name, GElf_Ehdr 
 {
     const unsigned char *p = data;
     if (size < 4 || memcmp(p, ELFMAG, SELFMAG) != 0) {
-        fail(err, errlen, name, "not an ELF file (no \\177ELF magic)");
+        load_error(err, errlen, name, "not an ELF file (no \\177ELF magic)");
         return NULL;
     }
     if (size < EI_NIDENT) {
-        fail(err, errlen, name, "truncated: %zu bytes, shorter than the ELF identification", size);
+        load_error(err, errlen, name, "truncated: %zu bytes, shorter than the ELF identification", size);
         return NULL;
     }
     if (p[EI_CLASS] != ELFCLASS32 && p[EI_CLASS] != ELFCLASS64) {
-        fail(err, errlen, name, "unknown ELF class %u", p[EI_CLASS]);
+        load_error(err, errlen, name, "unknown ELF class %u", p[EI_CLASS]);
         return NULL;
     }
     if (p[EI_DATA] != ELFDATA2LSB) {
-        fail(err, errlen, name, "not little-endian (EI_DATA %u); x86 programs are LSB", p[EI_DATA]);
+        load_error(err, errlen, name, "not little-endian (EI_DATA %u); x86 programs are LSB", p[EI_DATA]);
         return NULL;
     }
     size_t ehsize = p[EI_CLASS] == ELFCLASS64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
     if (size < ehsize) {
-        fail(err, errlen, name, "truncated: %zu bytes, shorter than the ELF header (%zu)", size,
+        load_error(err, errlen, name, "truncated: %zu bytes, shorter than the ELF header (%zu)", size,
              ehsize);
         return NULL;
     }
     if (elf_version(EV_CURRENT) == EV_NONE) {
-        fail(err, errlen, name, "libelf initialisation failed: %s", elf_errmsg(-1));
+        load_error(err, errlen, name, "libelf initialisation failed: %s", elf_errmsg(-1));
         return NULL;
     }
     Elf *e = elf_memory((char *)(uintptr_t)data, size);
     if (!e || elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, eh)) {
-        fail(err, errlen, name, "corrupt ELF header: %s", elf_errmsg(-1));
+        load_error(err, errlen, name, "corrupt ELF header: %s", elf_errmsg(-1));
         if (e)
             elf_end(e);
         return NULL;
@@ -111,14 +95,14 @@ static Elf *open_elf(const void *data, size_t size, const char *name, GElf_Ehdr 
     } else if (p[EI_CLASS] == ELFCLASS32 && eh->e_machine == EM_386) {
         *bits = 32;
     } else {
-        fail(err, errlen, name, "ELF%d for machine %u is not supported: expected ELF64 x86-64 "
+        load_error(err, errlen, name, "ELF%d for machine %u is not supported: expected ELF64 x86-64 "
              "(EM_X86_64) or ELF32 i386 (EM_386)", p[EI_CLASS] == ELFCLASS64 ? 64 : 32,
              eh->e_machine);
         elf_end(e);
         return NULL;
     }
     if (eh->e_type != ET_EXEC) {
-        fail(err, errlen, name, "not a static executable (e_type %u, expected ET_EXEC=2); link "
+        load_error(err, errlen, name, "not a static executable (e_type %u, expected ET_EXEC=2); link "
              "with -static -no-pie", eh->e_type);
         elf_end(e);
         return NULL;
@@ -131,14 +115,14 @@ static int check_segment(const GElf_Phdr *ph, size_t k, size_t fsize, uint64_t r
                          const char *name, char *err, size_t errlen)
 {
     if (ph->p_filesz > ph->p_memsz)
-        return fail(err, errlen, name, "segment %zu: p_filesz 0x%llx exceeds p_memsz 0x%llx", k,
+        return load_error(err, errlen, name, "segment %zu: p_filesz 0x%llx exceeds p_memsz 0x%llx", k,
                     (unsigned long long)ph->p_filesz, (unsigned long long)ph->p_memsz);
     if (ph->p_offset > fsize || ph->p_filesz > fsize - ph->p_offset)
-        return fail(err, errlen, name, "truncated: segment %zu needs file bytes [0x%llx, 0x%llx) "
+        return load_error(err, errlen, name, "truncated: segment %zu needs file bytes [0x%llx, 0x%llx) "
                     "but the file has 0x%zx bytes", k, (unsigned long long)ph->p_offset,
                     (unsigned long long)(ph->p_offset + ph->p_filesz), fsize);
     if (ph->p_paddr > ram_size || ph->p_memsz > ram_size - ph->p_paddr)
-        return fail(err, errlen, name, "segment %zu at physical [0x%llx, 0x%llx) lies outside RAM "
+        return load_error(err, errlen, name, "segment %zu at physical [0x%llx, 0x%llx) lies outside RAM "
                     "[0, 0x%llx); give more memory with --mem", k,
                     (unsigned long long)ph->p_paddr,
                     (unsigned long long)(ph->p_paddr + ph->p_memsz),
@@ -170,7 +154,7 @@ static int check(const void *data, size_t size, const char *name, uint64_t ram_s
     size_t nph;
     if (elf_getphdrnum(e, &nph) != 0) {
         elf_end(e);
-        return fail(err, errlen, name, "corrupt program header count: %s", elf_errmsg(-1));
+        return load_error(err, errlen, name, "corrupt program header count: %s", elf_errmsg(-1));
     }
     memset(img, 0, sizeof *img);
     img->bits = bits;
@@ -181,7 +165,7 @@ static int check(const void *data, size_t size, const char *name, uint64_t ram_s
     for (size_t k = 0; k < nph; k++) {
         if (!gelf_getphdr(e, (int)k, &ph)) {
             elf_end(e);
-            return fail(err, errlen, name, "truncated program header table (entry %zu): %s", k,
+            return load_error(err, errlen, name, "truncated program header table (entry %zu): %s", k,
                         elf_errmsg(-1));
         }
         if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
@@ -202,11 +186,11 @@ static int check(const void *data, size_t size, const char *name, uint64_t ram_s
     }
     if (img->n_load == 0) {
         elf_end(e);
-        return fail(err, errlen, name, "no loadable (PT_LOAD) segment");
+        return load_error(err, errlen, name, "no loadable (PT_LOAD) segment");
     }
     if (!entry_ok) {
         elf_end(e);
-        return fail(err, errlen, name, "entry point 0x%llx is not inside any loaded segment",
+        return load_error(err, errlen, name, "entry point 0x%llx is not inside any loaded segment",
                     (unsigned long long)eh.e_entry);
     }
     *ep = e;
@@ -292,6 +276,6 @@ int elf_symbol(const char *path, const char *sym, uint64_t *value, char *err, si
     elf_end(e);
     free(data);
     if (r)
-        fail(err, errlen, path, "symbol '%s' not found (stripped file?)", sym);
+        load_error(err, errlen, path, "symbol '%s' not found (stripped file?)", sym);
     return r;
 }

@@ -18,28 +18,12 @@
 
 #include "cpu/cpu.h"
 #include "sim/bus.h"
+#include "sim/loaderr.h"
 #include "sim/elfload.h"
 
 #define PAGE 4096ull
 #define GDT_BYTES PAGE          /* cpu_setup_gdt needs 0x168 bytes */
 #define FOUR_GIB (1ull << 32)
-
-static int fail(char *err, size_t errlen, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, const char *name, const char *fmt, ...)
-{
-    if (err && errlen) {
-        int n = snprintf(err, errlen, "%s: ", name);
-        if (n >= 0 && (size_t)n < errlen) {
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-            va_end(ap);
-        }
-    }
-    return -1;
-}
 
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
@@ -243,33 +227,33 @@ int mb_load_mem(struct bus *b, const struct mb_blob *kernel, const char *cmdline
     const char *kname = kernel->name;
     memset(mb, 0, sizeof *mb);
     if (b->ram_size <= MB_HIGH_MEM_START)
-        return fail(err, errlen, kname, "RAM of 0x%llx bytes is too small for a Multiboot "
+        return load_error(err, errlen, kname, "RAM of 0x%llx bytes is too small for a Multiboot "
                     "kernel: it needs memory above 1 MiB; use --mem",
                     (unsigned long long)b->ram_size);
     if (n_mods < 0 || n_mods > MB_MAX_MODULES)
-        return fail(err, errlen, kname, "%d modules given; at most %d are supported", n_mods,
+        return load_error(err, errlen, kname, "%d modules given; at most %d are supported", n_mods,
                     MB_MAX_MODULES);
     struct mb_header *h = &mb->hdr;
     if (mb_find_header(kernel->data, kernel->size, kname, want, h, err, errlen))
         return -1;
     if (!is_elf(kernel->data, kernel->size) && h->has_address)
-        return fail(err, errlen, kname, "not an ELF file, and loading a raw image with the "
+        return load_error(err, errlen, kname, "not an ELF file, and loading a raw image with the "
                     "Multiboot%s address fields (the a.out kludge) is not supported",
                     h->version == 1 ? " flag-16" : "2 address-tag");
     struct elf_image img;
     if (elf_check_mem(kernel->data, kernel->size, kname, b->ram_size, &img, err, errlen))
         return -1;
     if (img.hi > FOUR_GIB)
-        return fail(err, errlen, kname, "segments end at physical 0x%llx, above 4 GiB, where a "
+        return load_error(err, errlen, kname, "segments end at physical 0x%llx, above 4 GiB, where a "
                     "32-bit Multiboot kernel cannot be loaded", (unsigned long long)img.hi);
     if (img.lo < MB_HIGH_MEM_START && img.hi > MB_LOW_MEM_END)
-        return fail(err, errlen, kname, "segments span physical [0x%llx, 0x%llx), which "
+        return load_error(err, errlen, kname, "segments span physical [0x%llx, 0x%llx), which "
                     "overlaps the reserved legacy area [0xa0000, 0x100000)",
                     (unsigned long long)img.lo, (unsigned long long)img.hi);
     uint64_t entry = img.entry_pa;
     if (h->has_entry) {
         if (h->entry < img.lo || h->entry >= img.hi)
-            return fail(err, errlen, kname, "Multiboot2 entry address 0x%x is outside the "
+            return load_error(err, errlen, kname, "Multiboot2 entry address 0x%x is outside the "
                         "loaded image [0x%llx, 0x%llx)", h->entry, (unsigned long long)img.lo,
                         (unsigned long long)img.hi);
         entry = h->entry;
@@ -282,7 +266,7 @@ int mb_load_mem(struct bus *b, const struct mb_blob *kernel, const char *cmdline
     for (int k = 0; k < n_mods; k++) {
         uint64_t pa;
         if (place(&p, mods[k].size, &pa))
-            return fail(err, errlen, mods[k].name, "module of 0x%zx bytes does not fit: the "
+            return load_error(err, errlen, mods[k].name, "module of 0x%zx bytes does not fit: the "
                         "next free page is 0x%llx and RAM%s ends at 0x%llx; use --mem",
                         mods[k].size, (unsigned long long)align_up(p.cursor, PAGE),
                         b->ram_size >= FOUR_GIB - PAGE ? " below 4 GiB" : "",
@@ -294,18 +278,18 @@ int mb_load_mem(struct bus *b, const struct mb_blob *kernel, const char *cmdline
     uint64_t isize = h->version == 1 ? build_v1(NULL, 0, &in) : build_v2(NULL, &in);
     uint64_t info, gdt;
     if (place(&p, isize, &info) || place(&p, GDT_BYTES, &gdt))
-        return fail(err, errlen, kname, "no room for the boot information (0x%llx bytes) and "
+        return load_error(err, errlen, kname, "no room for the boot information (0x%llx bytes) and "
                     "GDT after the kernel and modules: RAM ends at 0x%llx; use --mem",
                     (unsigned long long)isize, (unsigned long long)p.limit);
     /* Overlap check of the final plan (placement guarantees it; this keeps the invariant
      * explicit should placement ever change). */
     for (int k = 0; k < n_mods; k++)
         if (mod_at[k][0] < img.hi || (k && mod_at[k][0] < mod_at[k - 1][1]))
-            return fail(err, errlen, mods[k].name, "module overlaps the kernel or the module "
+            return load_error(err, errlen, mods[k].name, "module overlaps the kernel or the module "
                         "before it");
     uint8_t *buf = calloc(1, isize);
     if (!buf)
-        return fail(err, errlen, kname, "out of host memory");
+        return load_error(err, errlen, kname, "out of host memory");
     if (h->version == 1)
         build_v1(buf, (uint32_t)info, &in);
     else
@@ -344,7 +328,7 @@ int mb_load(struct bus *b, const char *kernel_path, const char *cmdline,
             struct mb_boot *mb, char *err, size_t errlen)
 {
     if (n_mods < 0 || n_mods > MB_MAX_MODULES)
-        return fail(err, errlen, kernel_path, "%d modules given; at most %d are supported",
+        return load_error(err, errlen, kernel_path, "%d modules given; at most %d are supported",
                     n_mods, MB_MAX_MODULES);
     struct mb_blob kernel = { kernel_path, NULL, 0, NULL };
     struct mb_blob mods[MB_MAX_MODULES];
@@ -363,7 +347,7 @@ int mb_load(struct bus *b, const char *kernel_path, const char *cmdline,
         const char *comma = strchr(spec, ',');
         size_t plen = comma ? (size_t)(comma - spec) : strlen(spec);
         if (plen == 0) {
-            fail(err, errlen, spec, "--module needs FILE[,ARGS]: the file name is empty");
+            load_error(err, errlen, spec, "--module needs FILE[,ARGS]: the file name is empty");
             goto out;
         }
         const char *args = comma ? comma + 1 : "";
@@ -372,7 +356,7 @@ int mb_load(struct bus *b, const char *kernel_path, const char *cmdline,
         if (!paths[n_str] || !strings[n_str]) {
             free(paths[n_str]);
             free(strings[n_str]);
-            fail(err, errlen, spec, "out of host memory");
+            load_error(err, errlen, spec, "out of host memory");
             goto out;
         }
         if (*args)

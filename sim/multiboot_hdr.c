@@ -14,23 +14,7 @@
 #include <string.h>
 
 #include "sim/multiboot.h"
-
-static int fail(char *err, size_t errlen, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, const char *name, const char *fmt, ...)
-{
-    if (err && errlen) {
-        int n = snprintf(err, errlen, "%s: ", name);
-        if (n >= 0 && (size_t)n < errlen) {
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-            va_end(ap);
-        }
-    }
-    return -1;
-}
+#include "sim/loaderr.h"
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -65,20 +49,20 @@ static int report(const struct scan *s, int version, const char *name, char *err
     unsigned win = version == 1 ? MB1_SEARCH : MB2_SEARCH;
     switch (s->p) {
     case P_CHECKSUM:
-        return fail(err, errlen, name, "Multiboot%s header at offset 0x%x has a bad checksum "
+        return load_error(err, errlen, name, "Multiboot%s header at offset 0x%x has a bad checksum "
                     "(the header words sum to 0x%08x, not 0)", version == 1 ? "" : "2", s->off,
                     s->sum);
     case P_TRUNCATED:
-        return fail(err, errlen, name, "truncated: the Multiboot%s header at offset 0x%x runs "
+        return load_error(err, errlen, name, "truncated: the Multiboot%s header at offset 0x%x runs "
                     "past the end of the file", version == 1 ? "" : "2", s->off);
     case P_BEYOND:
-        return fail(err, errlen, name, "Multiboot%s header at offset 0x%x is beyond the search "
+        return load_error(err, errlen, name, "Multiboot%s header at offset 0x%x is beyond the search "
                     "window: it must lie completely within the first %u bytes",
                     version == 1 ? "" : "2", s->off, win);
     case P_NONE:
         break;
     }
-    return fail(err, errlen, name, "no Multiboot%s header (magic 0x%08X, %u-aligned, in the first "
+    return load_error(err, errlen, name, "no Multiboot%s header (magic 0x%08X, %u-aligned, in the first "
                 "%u bytes)", version == 1 ? "" : "2", version == 1 ? MB1_HEADER_MAGIC :
                 MB2_HEADER_MAGIC, version == 1 ? MB1_ALIGN : MB2_ALIGN, win);
 }
@@ -122,13 +106,13 @@ static int parse_v1(const uint8_t *d, size_t size, uint32_t off, const char *nam
     h->length = MB1_HEADER_MIN_SIZE;
     uint32_t unknown = h->flags & MB1_REQUIRED_MASK & ~MB1_SUPPORTED;
     if (unknown)
-        return fail(err, errlen, name, "Multiboot header requires features hvsim does not "
+        return load_error(err, errlen, name, "Multiboot header requires features hvsim does not "
                     "provide (flag bits 0x%04x in flags 0x%08x)", unknown, h->flags);
     if (h->flags & MB1_AOUT_KLUDGE) {
         h->has_address = 1;
         h->length = 32;
         if (off + h->length > size)
-            return fail(err, errlen, name, "truncated: the Multiboot header at offset 0x%x has "
+            return load_error(err, errlen, name, "truncated: the Multiboot header at offset 0x%x has "
                         "flag 16 (address fields) but the file ends before them", off);
         h->entry = rd32(d + off + 28);
     }
@@ -178,12 +162,12 @@ static int parse_tag(const uint8_t *t, uint16_t type, uint16_t flags, uint32_t t
     switch (type) {
     case MB2_HEADER_TAG_INFORMATION_REQUEST:
         if ((tsize - 8) % 4)
-            return fail(err, errlen, name, "Multiboot2 information request tag at offset 0x%x "
+            return load_error(err, errlen, name, "Multiboot2 information request tag at offset 0x%x "
                         "has size %u, not 8 + 4n", toff, tsize);
         for (uint32_t k = 8; k < tsize; k += 4) {
             uint32_t want = rd32(t + k);
             if (!provided(want) && !optional)
-                return fail(err, errlen, name, "Multiboot2 header requires boot information "
+                return load_error(err, errlen, name, "Multiboot2 header requires boot information "
                             "tag type %u, which hvsim does not provide (it provides 1 cmdline, "
                             "2 boot loader name, 3 modules, 4 basic meminfo, 6 memory map)",
                             want);
@@ -191,13 +175,13 @@ static int parse_tag(const uint8_t *t, uint16_t type, uint16_t flags, uint32_t t
         return 0;
     case MB2_HEADER_TAG_ADDRESS:
         if (tsize != 24)
-            return fail(err, errlen, name, "Multiboot2 address tag at offset 0x%x has size %u, "
+            return load_error(err, errlen, name, "Multiboot2 address tag at offset 0x%x has size %u, "
                         "not 24", toff, tsize);
         h->has_address = 1;
         return 0;
     case MB2_HEADER_TAG_ENTRY_ADDRESS:
         if (tsize != 12)
-            return fail(err, errlen, name, "Multiboot2 entry address tag at offset 0x%x has "
+            return load_error(err, errlen, name, "Multiboot2 entry address tag at offset 0x%x has "
                         "size %u, not 12", toff, tsize);
         h->has_entry = 1;
         h->entry = rd32(t + 8);
@@ -212,12 +196,12 @@ static int parse_tag(const uint8_t *t, uint16_t type, uint16_t flags, uint32_t t
     case MB2_HEADER_TAG_FRAMEBUFFER:
         if (optional)
             return 0;
-        return fail(err, errlen, name, "Multiboot2 header requires a framebuffer (tag 5 not "
+        return load_error(err, errlen, name, "Multiboot2 header requires a framebuffer (tag 5 not "
                     "optional), which hvsim does not provide");
     default:
         if (optional)
             return 0;
-        return fail(err, errlen, name, "Multiboot2 header tag type %u at offset 0x%x is required "
+        return load_error(err, errlen, name, "Multiboot2 header tag type %u at offset 0x%x is required "
                     "but not supported", type, toff);
     }
 }
@@ -231,31 +215,31 @@ static int parse_v2(const uint8_t *d, size_t size, uint32_t off, const char *nam
     uint32_t len = rd32(d + off + 8);
     h->length = len;
     if (arch != MB2_ARCH_I386)
-        return fail(err, errlen, name, "Multiboot2 header architecture %u is not i386 (0)", arch);
+        return load_error(err, errlen, name, "Multiboot2 header architecture %u is not i386 (0)", arch);
     if (len < sizeof(struct mb2_header) + 8)
-        return fail(err, errlen, name, "Multiboot2 header_length %u is too small for the fixed "
+        return load_error(err, errlen, name, "Multiboot2 header_length %u is too small for the fixed "
                     "part and an end tag (24)", len);
     if ((uint64_t)off + len > size)
-        return fail(err, errlen, name, "truncated: the Multiboot2 header at offset 0x%x claims "
+        return load_error(err, errlen, name, "truncated: the Multiboot2 header at offset 0x%x claims "
                     "%u bytes but the file ends at 0x%zx", off, len, size);
     if ((uint64_t)off + len > MB2_SEARCH)
-        return fail(err, errlen, name, "Multiboot2 header at offset 0x%x (%u bytes) is beyond "
+        return load_error(err, errlen, name, "Multiboot2 header at offset 0x%x (%u bytes) is beyond "
                     "the search window: it must lie completely within the first %u bytes", off,
                     len, MB2_SEARCH);
     uint32_t end = off + len;
     uint32_t t = off + (uint32_t)sizeof(struct mb2_header);
     for (;;) {
         if (t + 8 > end)
-            return fail(err, errlen, name, "Multiboot2 header at offset 0x%x has no end tag "
+            return load_error(err, errlen, name, "Multiboot2 header at offset 0x%x has no end tag "
                         "within its %u bytes", off, len);
         uint16_t type = rd16(d + t), flags = rd16(d + t + 2);
         uint32_t tsize = rd32(d + t + 4);
         if (tsize < 8 || tsize > end - t)
-            return fail(err, errlen, name, "Multiboot2 header tag type %u at offset 0x%x has "
+            return load_error(err, errlen, name, "Multiboot2 header tag type %u at offset 0x%x has "
                         "size %u, outside the header (8..%u)", type, t, tsize, end - t);
         if (type == MB2_HEADER_TAG_END) {
             if (tsize != 8)
-                return fail(err, errlen, name, "Multiboot2 end tag at offset 0x%x has size %u, "
+                return load_error(err, errlen, name, "Multiboot2 end tag at offset 0x%x has size %u, "
                             "not 8", t, tsize);
             return 0;
         }
@@ -287,7 +271,7 @@ int mb_find_header(const void *data, size_t size, const char *name, enum mb_vers
         return report(&s2, 2, name, err, errlen);
     if (want == MB_V1 || s1.p != P_NONE)
         return report(&s1, 1, name, err, errlen);
-    return fail(err, errlen, name, "no Multiboot header: neither Multiboot (magic 0x%08X, "
+    return load_error(err, errlen, name, "no Multiboot header: neither Multiboot (magic 0x%08X, "
                 "4-aligned, in the first %u bytes) nor Multiboot2 (magic 0x%08X, 8-aligned, in "
                 "the first %u bytes)", MB1_HEADER_MAGIC, MB1_SEARCH, MB2_HEADER_MAGIC,
                 MB2_SEARCH);
