@@ -73,6 +73,8 @@ static void unclaimed(struct bus *b, uint64_t a, bool pio)
     b->unclaimed++;
     b->last_unclaimed = a;
     b->last_unclaimed_pio = pio;
+    if (b->strict && b->strict_stop)
+        b->strict_stop(b->strict_opaque);
 }
 
 static uint64_t ones(unsigned size)

@@ -43,6 +43,9 @@ struct bus {
     uint64_t unclaimed;          /* count of accesses that hit nothing */
     uint64_t last_unclaimed;     /* address (or port) of the last one */
     bool last_unclaimed_pio;
+    /* With `strict`, called at every unclaimed access (the machine stops the processor). */
+    void (*strict_stop)(void *opaque);
+    void *strict_opaque;
     /* Decode-cache hook: called for every write to RAM by something other than the CPU store fast
      * path (DMA, slow-path stores), so cached decoded code of that page is dropped. */
     void (*code_write)(void *opaque, uint64_t pa, uint64_t len);

@@ -3,7 +3,8 @@
  *
  * Exit status (docs/USER-GUIDE.md): (V << 1) | 1 for a debug-exit write of V; 0 every processor
  * halted with nothing to wake it; 2 usage or load error; 4 triple fault; 6 instruction limit;
- * 8 unsupported feature; 12 the guest requested a reset (port 0x92). COM1 output goes to stdout
+ * 8 unsupported feature; 12 the guest requested a reset (port 0x92); 14 --strict and the guest
+ * accessed an address or port with no device. COM1 output goes to stdout
  * (or --serial FILE); the summary to stderr.
  */
 #include <getopt.h>
@@ -17,7 +18,7 @@
 #include "sim/summary.h"
 
 enum { EXIT_HALT = 0, EXIT_USAGE = 2, EXIT_TRIPLE = 4, EXIT_LIMIT = 6, EXIT_UNSUPPORTED = 8,
-       EXIT_RESET = 12 };
+       EXIT_RESET = 12, EXIT_STRICT = 14 };
 
 static int run_usage(FILE *f)
 {
@@ -38,7 +39,8 @@ static int run_usage(FILE *f)
         "  --strict               stop at the first access to an address or port with no device\n"
         "  --quiet                no run summary\n"
         "exit status: (V<<1)|1 for debug-exit value V; 0 halted; 2 usage or load error;\n"
-        "  4 triple fault; 6 instruction limit; 8 unsupported feature; 12 reset requested\n");
+        "  4 triple fault; 6 instruction limit; 8 unsupported feature; 12 reset requested;\n"
+        "  14 --strict: access to an address or port with no device\n");
     return f == stderr ? EXIT_USAGE : 0;
 }
 
@@ -167,6 +169,12 @@ int cmd_run(int argc, char **argv)
     case MSTOP_INSN_LIMIT:
         status = EXIT_LIMIT;
         snprintf(reason, sizeof reason, "instruction limit reached");
+        break;
+    case MSTOP_STRICT:
+        status = EXIT_STRICT;
+        snprintf(reason, sizeof reason, "--strict: access to %s %#" PRIx64 ", where there is no "
+                 "device (RIP %#" PRIx64 ")", m.bus.last_unclaimed_pio ? "port" : "address",
+                 m.bus.last_unclaimed, m.cpu.insn_start);
         break;
     case MSTOP_RESET:
         status = EXIT_RESET;

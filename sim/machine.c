@@ -76,6 +76,8 @@ int machine_init(struct machine *m, const struct machine_config *cfg, char *err,
                         (unsigned long long)cfg->ram_size), -1;
     m->parts = PART_BUS;
     m->bus.strict = cfg->strict;
+    m->bus.strict_stop = stop_cpu;
+    m->bus.strict_opaque = &m->cpu;
     if (dcache_init(&m->dc, cfg->ram_size))
         return fail(m, err, errlen, "cannot create the decode cache");
     m->parts = PART_DCACHE;
@@ -122,8 +124,11 @@ enum machine_stop machine_run(struct machine *m, uint64_t max_insns)
     case STOP_SHUTDOWN_UNSUPPORTED:
         return MSTOP_UNSUPPORTED;
     case STOP_REQUEST:
-        return m->dexit.fired ? MSTOP_EXIT_PORT : m->sys.reset_requested ? MSTOP_RESET
-                                                                          : MSTOP_NONE;
+        if (m->dexit.fired)
+            return MSTOP_EXIT_PORT;
+        if (m->sys.reset_requested)
+            return MSTOP_RESET;
+        return m->bus.strict && m->bus.unclaimed ? MSTOP_STRICT : MSTOP_NONE;
     default:
         return MSTOP_NONE;
     }

@@ -94,3 +94,30 @@ TEST(Machine, ConfigurationErrorsAreReported) {
 }
 
 }  // namespace
+
+namespace {
+
+// --strict: the first access to a port with no device stops the machine. The kernel's first
+// instruction is patched into a read of port 0x2E8 (COM4, which this machine does not have).
+TEST(Machine, StrictStopsAtTheFirstUnclaimedAccess) {
+    machine_config cfg{};
+    cfg.ram_size = 32u << 20;
+    cfg.cpus = 1;
+    cfg.kernel = kKernel;
+    cfg.date = {2000, 1, 1, 0, 0, 0};
+    cfg.strict = true;
+    static machine m;
+    char err[512];
+    ASSERT_EQ(machine_init(&m, &cfg, err, sizeof err), 0) << err;
+    // patch the kernel's first instruction (cli at the entry) into "in al, dx" with DX = 0x2e8
+    m.cpu.gpr[R_RDX] = 0x2e8;
+    uint8_t in_al_dx = 0xec;
+    ASSERT_EQ(bus_copy_to(&m.bus, m.mb.entry, &in_al_dx, 1), 0);
+    EXPECT_EQ(machine_run(&m, 1000), MSTOP_STRICT);
+    EXPECT_EQ(m.bus.unclaimed, 1u);
+    EXPECT_TRUE(m.bus.last_unclaimed_pio);
+    EXPECT_EQ(m.bus.last_unclaimed, 0x2e8u);
+    machine_destroy(&m);
+}
+
+}  // namespace
