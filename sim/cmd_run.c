@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "sim/cmd.h"
+#include "sim/config.h"
 #include "sim/machine.h"
 #include "sim/summary.h"
 
@@ -23,7 +24,8 @@ enum { EXIT_HALT = 0, EXIT_USAGE = 2, EXIT_TRIPLE = 4, EXIT_LIMIT = 6, EXIT_UNSU
 static int run_usage(FILE *f)
 {
     fprintf(f,
-        "usage: hvsim run --kernel FILE [options]\n"
+        "usage: hvsim run [CONFIG] [--kernel FILE] [options]\n"
+        "  CONFIG is a machine configuration file (docs/CONFIG.md); options override it.\n"
         "  Boot a Multiboot (v1 or v2) kernel on a PC-like machine: 8259A PIC pair, 8254 PIT,\n"
         "  16550A UARTs on COM1/COM2, CMOS RTC, debug-exit port 0xF4, debug console 0xE9.\n"
         "options:\n"
@@ -63,65 +65,104 @@ int cmd_run(int argc, char **argv)
         { "date", required_argument, 0, 'd' }, { "strict", no_argument, 0, 'S' },
         { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
     };
-    struct machine_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.ram_size = 128u << 20;
-    cfg.cpus = 1;
-    cfg.date = (struct rtc_time){ 2000, 1, 1, 0, 0, 0 };
-    cfg.console = stdout;
-    const char *serial = "stdio";
-    uint64_t max_insns = UINT64_MAX;
+    /* The options, kept apart so they can override a configuration file. */
+    struct machine_config opt;
+    memset(&opt, 0, sizeof opt);
+    const char *opt_serial = NULL;
+    uint64_t opt_max = 0;
+    unsigned given = 0;
     bool quiet = false;
     int o;
     optind = 1;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
-        case 'k': cfg.kernel = optarg; break;
+        case 'k': opt.kernel = optarg; given |= CFG_KERNEL; break;
         case 'M':
-            if (cfg.n_modules >= MB_MAX_MODULES) {
+            if (opt.n_modules >= MB_MAX_MODULES) {
                 fprintf(stderr, "hvsim run: more than %d modules\n", MB_MAX_MODULES);
                 return EXIT_USAGE;
             }
-            cfg.modules[cfg.n_modules++] = optarg;
+            opt.modules[opt.n_modules++] = optarg;
+            given |= CFG_MODULE;
             break;
-        case 'a': cfg.cmdline = optarg; break;
+        case 'a': opt.cmdline = optarg; given |= CFG_APPEND; break;
         case 'm':
-            if (parse_size(optarg, &cfg.ram_size)) {
+            if (config_parse_size(optarg, &opt.ram_size)) {
                 fprintf(stderr, "hvsim run: --mem '%s': expected a size such as 64M or 1G\n",
                         optarg);
                 return EXIT_USAGE;
             }
+            given |= CFG_MEM;
             break;
-        case 'c': cfg.cpus = atoi(optarg); break;
-        case 's': serial = optarg; break;
-        case 'C': cfg.model_path = optarg; break;
+        case 'c': {
+            uint64_t n;
+            if (config_parse_size(optarg, &n) || n < 1 || n > 255) {
+                fprintf(stderr, "hvsim run: --cpus '%s': expected a count from 1 to 255\n",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            opt.cpus = (int)n;
+            given |= CFG_CPUS;
+            break;
+        }
+        case 's': opt_serial = optarg; given |= CFG_SERIAL; break;
+        case 'C': opt.model_path = optarg; given |= CFG_CYCLE_MODEL; break;
         case 'n':
-            if (parse_size(optarg, &max_insns) || max_insns == 0) {
+            if (config_parse_size(optarg, &opt_max) || opt_max == 0) {
                 fprintf(stderr, "hvsim run: --max-insns '%s': expected a positive count\n",
                         optarg);
                 return EXIT_USAGE;
             }
+            given |= CFG_MAX_INSNS;
             break;
         case 'd':
-            if (parse_date(optarg, &cfg.date)) {
+            if (parse_date(optarg, &opt.date)) {
                 fprintf(stderr, "hvsim run: --date '%s': expected YYYY-MM-DDTHH:MM:SS, a real "
                         "date from 1970 on\n", optarg);
                 return EXIT_USAGE;
             }
+            given |= CFG_DATE;
             break;
-        case 'S': cfg.strict = true; break;
+        case 'S': opt.strict = true; given |= CFG_STRICT; break;
         case 'q': quiet = true; break;
         case 'h': return run_usage(stdout);
         default: return run_usage(stderr);
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "hvsim run: unexpected argument '%s' (machine configuration files are "
-                "not supported yet: use the options)\n", argv[optind]);
+    if (optind + 1 < argc) {
+        fprintf(stderr, "hvsim run: unexpected argument '%s' (one configuration file at most)\n",
+                argv[optind + 1]);
         return EXIT_USAGE;
     }
+
+    /* The configuration file (or the defaults), then the options over it. */
+    static struct run_config rc;
+    char err[512];
+    int rc_err = optind < argc ? config_load(argv[optind], &rc, err, sizeof err)
+                               : config_parse("", 0, "(defaults)", NULL, &rc, err, sizeof err);
+    if (rc_err) {
+        fprintf(stderr, "hvsim run: %s\n", err);
+        return EXIT_USAGE;
+    }
+    struct machine_config cfg = rc.machine;
+    if (given & CFG_KERNEL) cfg.kernel = opt.kernel;
+    if (given & CFG_MODULE) {
+        memcpy(cfg.modules, opt.modules, sizeof cfg.modules);
+        cfg.n_modules = opt.n_modules;
+    }
+    if (given & CFG_APPEND) cfg.cmdline = opt.cmdline;
+    if (given & CFG_MEM) cfg.ram_size = opt.ram_size;
+    if (given & CFG_CPUS) cfg.cpus = opt.cpus;
+    if (given & CFG_CYCLE_MODEL) cfg.model_path = opt.model_path;
+    if (given & CFG_DATE) cfg.date = opt.date;
+    if (given & CFG_STRICT) cfg.strict = true;
+    const char *serial = (given & CFG_SERIAL) ? opt_serial : rc.serial ? rc.serial : "stdio";
+    uint64_t max_insns = (given & CFG_MAX_INSNS) ? opt_max : rc.max_insns;
+    cfg.console = stdout;
     if (!cfg.kernel) {
-        fprintf(stderr, "hvsim run: --kernel FILE is required\n");
+        fprintf(stderr, "hvsim run: no kernel: give --kernel FILE or `kernel = FILE` in the "
+                "configuration file\n");
+        config_free(&rc);
         return run_usage(stderr);
     }
     FILE *serial_file = NULL;
@@ -130,18 +171,19 @@ int cmd_run(int argc, char **argv)
     } else {
         serial_file = fopen(serial, "wb");
         if (!serial_file) {
-            fprintf(stderr, "hvsim run: --serial %s: cannot open for writing\n", serial);
+            fprintf(stderr, "hvsim run: serial %s: cannot open for writing\n", serial);
+            config_free(&rc);
             return EXIT_USAGE;
         }
         cfg.serial = serial_file;
     }
 
     static struct machine m;
-    char err[512];
     if (machine_init(&m, &cfg, err, sizeof err)) {
         fprintf(stderr, "hvsim run: %s\n", err);
         if (serial_file)
             fclose(serial_file);
+        config_free(&rc);
         return EXIT_USAGE;
     }
     double t0 = run_wall_clock();
@@ -201,5 +243,6 @@ int cmd_run(int argc, char **argv)
     machine_destroy(&m);
     if (serial_file)
         fclose(serial_file);
+    config_free(&rc);
     return status;
 }
