@@ -3,22 +3,9 @@
 
 #include <string.h>
 
+#include "sim/wiring.h"
+
 enum { PART_BUS = 1, PART_DCACHE, PART_CPU };
-
-/* bus -> decode cache: writes to RAM that do not come from the CPU store path (loader, DMA)
- * drop decoded code of the written pages. */
-static void code_write_hook(void *opaque, uint64_t pa, uint64_t len)
-{
-    dcache_code_write(opaque, pa, len);
-}
-
-/* debug-exit -> CPU: stop after the current instruction. */
-static void stop_cpu(void *opaque)
-{
-    struct cpu *c = opaque;
-    c->stop = STOP_REQUEST;
-    c->block_end = true;
-}
 
 int exec_machine_init(struct exec_machine *m, uint64_t ram_size, const struct cpu_model *model,
                       FILE *console, char *err, size_t errlen)
@@ -37,7 +24,7 @@ int exec_machine_init(struct exec_machine *m, uint64_t ram_size, const struct cp
         return -1;
     }
     m->parts = PART_DCACHE;
-    m->bus.code_write = code_write_hook;
+    m->bus.code_write = wiring_code_write;
     m->bus.code_write_opaque = &m->dc;
     if (cpu_init(&m->cpu, 0, &m->bus, &m->dc, model)) {
         snprintf(err, errlen, "cannot create the CPU (TLB allocation or CPU model failed)");
@@ -45,7 +32,7 @@ int exec_machine_init(struct exec_machine *m, uint64_t ram_size, const struct cp
         return -1;
     }
     m->parts = PART_CPU;
-    if (debugexit_init(&m->dexit, &m->bus, DEBUGEXIT_PORT, stop_cpu, &m->cpu) ||
+    if (debugexit_init(&m->dexit, &m->bus, DEBUGEXIT_PORT, wiring_stop_cpu, &m->cpu) ||
         debugcon_init(&m->dcon, &m->bus, DEBUGCON_PORT, console)) {
         snprintf(err, errlen, "cannot map the debug ports");
         exec_machine_destroy(m);

@@ -3,20 +3,9 @@
 
 #include <string.h>
 
+#include "sim/wiring.h"
+
 enum { PART_BUS = 1, PART_DCACHE, PART_CPU };
-
-static void code_write_hook(void *opaque, uint64_t pa, uint64_t len)
-{
-    dcache_code_write(opaque, pa, len);
-}
-
-/* A device asks the processor to stop after the current instruction. */
-static void stop_cpu(void *opaque)
-{
-    struct cpu *c = opaque;
-    c->stop = STOP_REQUEST;
-    c->block_end = true;
-}
 
 static void serial_tx(void *opaque, uint8_t byte)
 {
@@ -49,8 +38,8 @@ static int build_devices(struct machine *m, const struct machine_config *cfg)
     if (pic8259_map(&m->pic, &m->bus) || pit8254_map(&m->pit, &m->bus) ||
         uart16550_map(&m->com1, &m->bus, UART_COM1_PORT) ||
         uart16550_map(&m->com2, &m->bus, UART_COM2_PORT) || cmos_rtc_map(&m->rtc, &m->bus) ||
-        sysports_init(&m->sys, &m->bus, stop_cpu, &m->cpu) ||
-        debugexit_init(&m->dexit, &m->bus, DEBUGEXIT_PORT, stop_cpu, &m->cpu) ||
+        sysports_init(&m->sys, &m->bus, wiring_stop_cpu, &m->cpu) ||
+        debugexit_init(&m->dexit, &m->bus, DEBUGEXIT_PORT, wiring_stop_cpu, &m->cpu) ||
         debugcon_init(&m->dcon, &m->bus, DEBUGCON_PORT, cfg->console))
         return -1;
     return 0;
@@ -76,12 +65,12 @@ int machine_init(struct machine *m, const struct machine_config *cfg, char *err,
                         (unsigned long long)cfg->ram_size), -1;
     m->parts = PART_BUS;
     m->bus.strict = cfg->strict;
-    m->bus.strict_stop = stop_cpu;
+    m->bus.strict_stop = wiring_stop_cpu;
     m->bus.strict_opaque = &m->cpu;
     if (dcache_init(&m->dc, cfg->ram_size))
         return fail(m, err, errlen, "cannot create the decode cache");
     m->parts = PART_DCACHE;
-    m->bus.code_write = code_write_hook;
+    m->bus.code_write = wiring_code_write;
     m->bus.code_write_opaque = &m->dc;
     if (cpu_init(&m->cpu, 0, &m->bus, &m->dc, &m->model))
         return fail(m, err, errlen, "cannot create the processor");

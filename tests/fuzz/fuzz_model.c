@@ -32,24 +32,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(text);
     return 0;
 }
-
-#ifndef HVSIM_LIBFUZZER
-int main(int argc, char **argv)
-{
-    int n = 0;
-    for (int k = 1; k < argc; k++) {
-        FILE *f = fopen(argv[k], "rb");
-        if (!f) {
-            fprintf(stderr, "fuzz_model: cannot open %s\n", argv[k]);
-            return 1;
-        }
-        static uint8_t buf[1 << 20];
-        size_t len = fread(buf, 1, sizeof buf, f);
-        fclose(f);
-        LLVMFuzzerTestOneInput(buf, len);
-        n++;
-    }
-    printf("fuzz_model: %d inputs parsed without a crash\n", n);
-    return n > 0 ? 0 : 1;
-}
-#endif
