@@ -139,4 +139,23 @@ TEST_F(Events, SingleStepTrapAfterEachInstruction) {
     EXPECT_TRUE(c.dr[6] & (1u << 14));                  // DR6.BS
 }
 
+// BOUND with the index outside [lower, upper] is a #BR fault (vector 5, no error code): the
+// handler runs, and the saved EIP is the BOUND itself (SDM Vol. 2 BOUND, Vol. 3 6.15).
+TEST_F(Events, BoundOutOfRangeDeliversBr) {
+    uint32_t bounds[2] = {(uint32_t)-5, 10};         // signed bounds [-5, 10]
+    ASSERT_EQ(bus_copy_to(&bus, 0x3000, bounds, sizeof bounds), 0);
+    put(CODE, {0x62, 0x05, 0x00, 0x30, 0, 0});       // bound eax, [0x3000]
+    for (int32_t idx : {11, -6}) {
+        c.rip = CODE;
+        c.gpr[R_RSP] = STACK;
+        c.gpr[R_RAX] = (uint32_t)idx;
+        uint64_t insns = c.ctr.insns;
+        EXPECT_EQ(cpu_run(&c, 1), 1u) << idx;         // the handler's first instruction
+        EXPECT_EQ(c.ctr.insns, insns + 1) << idx;     // BOUND itself did not retire
+        EXPECT_EQ(c.gpr[R_RAX], 5u) << idx;           // handler of vector 5 ran
+        EXPECT_EQ(stack(0), CODE) << idx;             // a fault: EIP of the BOUND, no error code
+        EXPECT_EQ(stack(1), 0x28u) << idx;
+    }
+}
+
 }  // namespace
