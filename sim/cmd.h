@@ -6,12 +6,7 @@
 #ifndef HVSIM_CMD_H
 #define HVSIM_CMD_H
 
-#include <stdint.h>
-
 int cmd_exec(int argc, char **argv);
 int cmd_run(int argc, char **argv);
-
-/* Parse a size with an optional K/M/G suffix (powers of 1024). 0, or -1 if malformed. */
-int parse_size(const char *s, uint64_t *out);
 
 #endif

@@ -12,7 +12,6 @@
  * The summary goes to stderr, so stdout carries exactly the guest's console output. Host wall
  * time is measured for the summary only and never reaches the machine.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 
 #include "cpu/model.h"
 #include "sim/cmd.h"
+#include "sim/config.h"
 #include "sim/exec_machine.h"
 #include "sim/summary.h"
 
@@ -30,28 +30,6 @@ enum {
 };
 
 #define RUN_QUANTUM 10000000ull   /* instructions per cpu_run call (no effect on results) */
-
-int parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s || *s == '-')
-        return -1;
-    unsigned shift = 0;
-    switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    default: break;
-    }
-    if (*end == 'i' || *end == 'B')   /* accept 64MiB / 64MB spellings */
-        end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
-    if (*end || (shift && v > (UINT64_MAX >> shift)))
-        return -1;
-    *out = (uint64_t)v << shift;
-    return 0;
-}
 
 static int exec_usage(FILE *f)
 {
@@ -122,7 +100,7 @@ int cmd_exec(int argc, char **argv)
     while ((o = getopt_long(argc, argv, "n:c:m:qh", opts, NULL)) != -1) {
         switch (o) {
         case 'n':
-            if (parse_size(optarg, &max_insns) || max_insns == 0) {
+            if (config_parse_size(optarg, &max_insns) || max_insns == 0) {
                 fprintf(stderr, "hvsim exec: --max-insns needs a positive count, not '%s'\n",
                         optarg);
                 return EXIT_USAGE;
@@ -130,7 +108,7 @@ int cmd_exec(int argc, char **argv)
             break;
         case 'c': model_path = optarg; break;
         case 'm':
-            if (parse_size(optarg, &mem) || mem < (1ull << 20) || (mem & 0xfff)) {
+            if (config_parse_size(optarg, &mem) || mem < (1ull << 20) || (mem & 0xfff)) {
                 fprintf(stderr, "hvsim exec: --mem needs a size of at least 1M in whole 4K "
                         "pages, e.g. 64M or 1G, not '%s'\n", optarg);
                 return EXIT_USAGE;

@@ -1,0 +1,50 @@
+#!/bin/sh
+# determinism.sh — the determinism rule through the `hvsim` binary: the same kernel or program,
+# run twice, gives byte-identical guest output and identical run summaries (stop reason,
+# instructions, cycles, halted cycles, TLB and exception counts, virtual time). Only the two
+# host-measured summary lines (wall time, simulated MIPS) may differ and are left out.
+#
+# Runs from the build directory (as `make check` does). Prints one PASS/FAIL line per case and
+# exits 1 if any case failed.
+hvsim=./hvsim
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+
+# run_twice NAME ARGS...: run `hvsim ARGS` twice and compare.
+run_twice() {
+    name=$1; shift
+    for k in 1 2; do
+        "$hvsim" "$@" </dev/null >"$tmp/$name.out$k" 2>"$tmp/$name.err$k"
+        echo "exit status $?" >>"$tmp/$name.err$k"
+        grep -v -e '^wall time' -e '^simulated MIPS' "$tmp/$name.err$k" >"$tmp/$name.sum$k"
+    done
+    if ! grep -q '^instructions  *[1-9]' "$tmp/$name.sum1"; then
+        echo "FAIL determinism $name: no run summary with a nonzero instruction count:"
+        cat "$tmp/$name.err1"
+        fail=1
+    elif ! cmp -s "$tmp/$name.out1" "$tmp/$name.out2"; then
+        echo "FAIL determinism $name: the guest output differs between two runs"
+        diff "$tmp/$name.out1" "$tmp/$name.out2" | head -20
+        fail=1
+    elif ! cmp -s "$tmp/$name.sum1" "$tmp/$name.sum2"; then
+        echo "FAIL determinism $name: the run summary differs between two runs"
+        diff "$tmp/$name.sum1" "$tmp/$name.sum2" | head -20
+        fail=1
+    else
+        echo "PASS determinism $name: $(grep '^instructions' "$tmp/$name.sum1" | tr -s ' '), \
+$(grep '^cycles' "$tmp/$name.sum1" | tr -s ' '), identical output and summary"
+    fi
+}
+
+for k in tests/target/*.kernel; do
+    [ -f "$k" ] || continue
+    base=$(basename "$k" .kernel)
+    cfg=
+    [ -f "$srcdir/tests/target/$base.cfg" ] && cfg="$srcdir/tests/target/$base.cfg"
+    run_twice "run-$base" run $cfg --kernel "$k" --max-insns 200M
+done
+for p in paging smc exceptions; do
+    [ -f "tests/target/$p.elf" ] && run_twice "exec-$p" exec --max-insns 200M "tests/target/$p.elf"
+done
+exit $fail
