@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # hvsim.sh — the two commands of the README quick start (and of CI):
 #
-#   ./hvsim.sh run    install what is missing, build, run the demo program on hvsim's CPU
+#   ./hvsim.sh run    install what is missing, build, boot the demo kernel on hvsim's PC machine
 #   ./hvsim.sh test   install what is missing, build with -Werror, run every test (unit tests,
-#                     differential tests, target test programs), then again in an
+#                     differential tests, target test programs and kernels), then again in an
 #                     ASan+UBSan build; ends with the line "N passed, M failed"
 #
 # Works on a fresh Debian 12 machine as root (or with sudo). Builds out of tree in build/ and
@@ -64,8 +64,8 @@ cmd_run() {
     say "building (make -j$JOBS in build/)"
     make -C "$ROOT/build" -j"$JOBS" >"$ROOT/build/make.log" 2>&1 ||
         { tail -40 "$ROOT/build/make.log" >&2; die "build failed (log: build/make.log)"; }
-    say "running: build/hvsim exec build/tests/target/demo.elf"
-    "$ROOT/build/hvsim" exec "$ROOT/build/tests/target/demo.elf"
+    say "running: build/hvsim run tests/target/demo.cfg --kernel build/tests/target/demo.kernel"
+    "$ROOT/build/hvsim" run "$ROOT/tests/target/demo.cfg" --kernel "$ROOT/build/tests/target/demo.kernel"
     local st=$?
     [ $st -eq 1 ] && return 0    # debug-exit value 0: (0 << 1) | 1
     say "demo ended with exit status $st"
@@ -148,6 +148,54 @@ part_target() {
     say "part $name: $p pass, $f fail ($((SECONDS - t)) s)"
 }
 
+# part_kernels NAME HVSIM DIR: boot every Multiboot test kernel DIR/K.kernel that has a
+# configuration tests/target/K.cfg (`hvsim run K.cfg --kernel K.kernel`) and count the PASS/FAIL
+# lines of its COM1 output as part_target does: a kernel must end through the debug-exit port with
+# 0 (all passed, status 1) or 1 (some failed, status 3). A .cfg line "# expect-exit-status: N"
+# declares the status the run must end with instead (that check counts as one pass).
+part_kernels() {
+    local name=$1 hvsim=$2 dir=$3 p=0 f=0
+    local t=$SECONDS
+    for kernel in "$dir"/*.kernel; do
+        [ -f "$kernel" ] || continue
+        local kn cfg log st np nf want expect
+        kn=$(basename "$kernel" .kernel)
+        cfg="$ROOT/tests/target/$kn.cfg"
+        [ -f "$cfg" ] || continue
+        log="$LOGDIR/$name-$kn.log"
+        timeout 300 "$hvsim" run "$cfg" --kernel "$kernel" --quiet --max-insns "$MAX_INSNS" \
+            </dev/null >"$log" 2>&1
+        st=$?
+        np=$(grep -c '^PASS ' "$log")
+        nf=$(grep -c '^FAIL ' "$log")
+        expect=$(sed -n 's/^# *expect-exit-status: *\([0-9][0-9]*\).*/\1/p' "$cfg" | head -n 1)
+        if [ -n "$expect" ]; then
+            want=$expect
+            [ $st -eq "$want" ] && np=$((np + 1))
+        else
+            if [ "$np" -eq 0 ] && [ "$nf" -eq 0 ]; then
+                # a kernel without checks (the demo) passes if it exits with 0
+                if [ $st -eq 1 ]; then np=1; else nf=1; fi
+            fi
+            want=1
+            [ "$nf" -gt 0 ] && want=3
+        fi
+        if [ $st -ne "$want" ]; then
+            nf=$((nf + 1))
+            note_fail "$name/$kn: ended with exit status $st, want $want; see $log"
+            grep -E '^(FAIL |stopped |hvsim)' "$log" | head -20 >&2
+        elif [ "$nf" -gt 0 ]; then
+            note_fail "$name/$kn: $nf FAIL lines; see $log"
+            grep '^FAIL ' "$log" | head -40 >&2
+        fi
+        p=$((p + np))
+        f=$((f + nf))
+    done
+    PASSED=$((PASSED + p))
+    FAILED=$((FAILED + f))
+    say "part $name: $p pass, $f fail ($((SECONDS - t)) s)"
+}
+
 # part_scripts NAME DIR: the script tests (fuzz corpora, build checks) through automake's harness
 # in DIR; counts from its "# PASS:" / "# FAIL:" / "# ERROR:" summary.
 part_scripts() {
@@ -204,6 +252,7 @@ run_parts() {
     done
     if built "$dir" hvsim; then
         part_target "${label}target" "$dir/hvsim" "$dir/tests/target"
+        part_kernels "${label}kernels" "$dir/hvsim" "$dir/tests/target"
     else
         note_fail "${label}target: hvsim could not be built"
         FAILED=$((FAILED + 1))
@@ -246,6 +295,7 @@ cmd_test() {
         fi
         if built "$dir" hvsim; then
             part_target "san-target" "$dir/hvsim" "$ROOT/build/tests/target"
+            part_kernels "san-kernels" "$dir/hvsim" "$ROOT/build/tests/target"
         else
             note_fail "san-target: hvsim could not be built"; FAILED=$((FAILED + 1))
         fi
@@ -264,7 +314,7 @@ case "${1:-}" in
 run) cmd_run ;;
 test) cmd_test ;;
 *)
-    echo "usage: ./hvsim.sh run    build and run the demo on hvsim (installs missing packages)"
+    echo "usage: ./hvsim.sh run    build and boot the demo kernel on hvsim (installs missing packages)"
     echo "       ./hvsim.sh test   build and run every test; ends with 'N passed, M failed'"
     exit 2
     ;;

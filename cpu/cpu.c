@@ -75,6 +75,7 @@ void cpu_power_up_reset(struct cpu *c)
     c->nmi_pending = c->nmi_blocked = false;
     c->delivering = -1;
     c->halted = false;
+    c->wait_sipi = false;                     /* APs wait for SIPI once an APIC is attached */
     c->intr_shadow = 0;
     c->stop = STOP_NONE;
     c->stop_msg[0] = 0;

@@ -28,6 +28,7 @@ struct bus;
 struct dcache;
 struct cpu_model;
 struct insn;
+struct lapic;
 
 /* General-purpose registers, in ModRM/REX encoding order (SDM Vol. 2 2.1.5). */
 enum gpr { R_RAX, R_RCX, R_RDX, R_RBX, R_RSP, R_RBP, R_RSI, R_RDI,
@@ -226,6 +227,9 @@ struct cpu {
     const struct cpu_model *model;
     struct tlb *tlb;            /* mmu/tlb.h */
     struct irq_source irq;
+    struct lapic *apic;         /* the local APIC (apic/lapic.h), or NULL: no APIC attached */
+    bool wait_sipi;             /* INIT state, waiting for a start-up IPI (also `halted`, IF = 0;
+                                 * see cpu/sys_initsipi.c) */
     jmp_buf fault_jmp;          /* cpu_fault() lands here */
     char stop_msg[256];         /* human-readable reason for STOP_TRIPLE_FAULT / unsupported */
 };
@@ -235,6 +239,14 @@ struct cpu {
 int  cpu_init(struct cpu *c, int id, struct bus *bus, struct dcache *dc, const struct cpu_model *m);
 void cpu_destroy(struct cpu *c);
 void cpu_power_up_reset(struct cpu *c);
+
+/* INIT and start-up IPI (cpu/sys_initsipi.c, SDM Vol. 3 9.1 Table 9-1 "INIT" column, 8.4.4):
+ * cpu_init_signal resets the processor to the INIT state; an application processor (IA32_APIC_BASE
+ * BSP = 0) then waits for a SIPI (halted, nothing retires, interrupts ignored), the BSP restarts at
+ * the reset vector. cpu_sipi starts a waiting processor in real mode at vector << 12 (CS.sel =
+ * vector << 8, IP = 0); a SIPI to a processor not waiting is ignored (returns false). */
+void cpu_init_signal(struct cpu *c);
+bool cpu_sipi(struct cpu *c, uint8_t vector);
 
 /* Run up to `max_insns` instructions (or until a stop). Returns the number of instructions
  * retired. c->stop says why it stopped early. */

@@ -2,7 +2,7 @@
  * the built-in default model, and CPUID lookup with Intel's out-of-range rules.
  *
  * Format (one statement per line, '#' starts a comment):
- *     key = value                      name, max_phys_bits, tsc_hz, vendor, brand, ...
+ *     key = value                      name, max_phys_bits, tsc_hz, apic_timer_hz, vendor, ...
  *     tlb.itlb = ENTRIES WAYS          TLB geometry
  *     cost.CLASS = CYCLES              per instruction class (enum insn_class names)
  *     cost.div_extra = B W D Q         extra DIV cycles by operand size
@@ -49,6 +49,7 @@ static const struct key_desc scalar_keys[] = {
     { "max_phys_bits", K_U32, KOFF(max_phys_bits) },
     { "max_lin_bits", K_U32, KOFF(max_lin_bits) },
     { "tsc_hz", K_U64, KOFF(tsc_hz) },
+    { "apic_timer_hz", K_U64, KOFF(apic_timer_hz) },
     { "mxcsr_mask", K_U32, KOFF(mxcsr_mask) },
     { "tlb.itlb", K_TLB, KOFF(itlb) },
     { "tlb.dtlb", K_TLB, KOFF(dtlb) },
@@ -415,6 +416,8 @@ static int check_complete(struct parser *p)
         return perr(p, "max_lin_bits must be 48 or 57");
     if (m->tsc_hz == 0)
         return perr(p, "tsc_hz must not be 0");
+    if (m->apic_timer_hz == 0)
+        return perr(p, "apic_timer_hz must not be 0");
     /* CPUID.80000008h:EAX reports the address widths (SDM Vol. 2 CPUID): derive or check it. */
     uint32_t want = m->max_phys_bits | m->max_lin_bits << 8;
     struct cpuid_entry *e = NULL;

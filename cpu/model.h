@@ -33,6 +33,7 @@ struct cpu_model {
     uint32_t max_phys_bits;        /* MAXPHYADDR */
     uint32_t max_lin_bits;         /* 48 */
     uint64_t tsc_hz;               /* nominal frequency: cycles per simulated second */
+    uint64_t apic_timer_hz;        /* local APIC timer input clock (apic/lapic_timer.c) */
     uint32_t mxcsr_mask;           /* MXCSR bits FXRSTOR accepts, stored in the FXSAVE image */
 
     /* TLB geometry */

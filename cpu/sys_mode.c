@@ -8,6 +8,7 @@
  *  - EFER.LMA changes only here, when CR0.PG changes with EFER.LME = 1.
  *  - A write that fails a check raises #GP(0) before anything is committed.
  */
+#include "apic/lapic.h"
 #include "cpu/sys_ctl.h"
 
 #include "cpu/sys_seg.h"
@@ -70,6 +71,7 @@ void sys_cpuid(const struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4]
     default:
         break;
     }
+    lapic_cpuid(c, leaf, sub, out);     /* per-processor APIC fields (apic/lapic_regs.c) */
 }
 
 bool sys_has(const struct cpu *c, struct cpuid_feature f)
@@ -193,6 +195,8 @@ void sys_write_cr8(struct cpu *c, uint64_t v)
     if (v & ~0xfull)
         cpu_fault(c, VEC_GP, 0);
     c->cr8 = v;
+    if (c->apic)
+        lapic_write_cr8(c->apic, v);    /* CR8 is TPR[7:4] (SDM Vol. 3 10.8.6.1) */
     c->block_end = true;    /* a lower TPR may unmask a pending interrupt */
 }
 

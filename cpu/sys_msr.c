@@ -8,6 +8,7 @@
  *  - The TSC is virtual: c->ctr.cycles + c->tsc_offset. Writing IA32_TSC or IA32_TSC_ADJUST
  *    moves the offset; nothing reads host time.
  */
+#include "apic/lapic.h"
 #include "cpu/ops.h"
 #include "cpu/sys_ctl.h"
 #include "cpu/sys_ops.h"
@@ -24,6 +25,18 @@ enum {
     MSR_CSTAR = 0xc0000083u, MSR_FMASK = 0xc0000084u, MSR_FS_BASE = 0xc0000100u,
     MSR_GS_BASE = 0xc0000101u, MSR_KERNEL_GS_BASE = 0xc0000102u, MSR_TSC_AUX = 0xc0000103u,
 };
+
+/* The local APIC's MSRs (apic/lapic_regs.c): x2APIC registers 0x800-0x8FF (SDM Vol. 3 10.12.1)
+ * and IA32_TSC_DEADLINE (10.5.4.1, present when CPUID.1:ECX[24] says so). #GP without an APIC. */
+#define F_TSC_DEADLINE FEAT(1, 0, CPUID_ECX, 24)
+static bool apic_msr(uint32_t msr)
+{
+    return (msr >= 0x800 && msr <= 0x8ff) || msr == MSR_IA32_TSC_DEADLINE;
+}
+static bool apic_msr_present(const struct cpu *c, uint32_t msr)
+{
+    return c->apic && (msr != MSR_IA32_TSC_DEADLINE || sys_has(c, F_TSC_DEADLINE));
+}
 
 /* IA32_MISC_ENABLE (SDM Vol. 4 Table 2-2): writable bits and bits that read as 1. */
 #define MISC_WRITABLE ((1ull << 0) | (1ull << 3) | (1ull << 16) | (1ull << 18) | (1ull << 22) | \
@@ -86,6 +99,8 @@ static bool msr_read(struct cpu *c, uint32_t msr, uint64_t *v)
         *v = (msr & 1) ? m->mtrr_var_mask[n] : m->mtrr_var_base[n];
         return true;
     }
+    if (apic_msr(msr))
+        return apic_msr_present(c, msr) && lapic_msr_read(c->apic, msr, v);
     switch (msr) {
     case MSR_TSC: *v = tsc_now(c); return true;
     case MSR_PLATFORM_ID: *v = 0; return true;
@@ -138,6 +153,11 @@ static void msr_write(struct cpu *c, uint32_t msr, uint64_t v)
 {
     struct cpu_msrs *m = &c->msr;
     uint64_t dummy;
+    if (apic_msr(msr)) {        /* checked and applied by the APIC (write-only ones included) */
+        if (!apic_msr_present(c, msr) || !lapic_msr_write(c->apic, msr, v))
+            gp0(c);
+        return;
+    }
     if (!msr_read(c, msr, &dummy))
         gp0(c);
     int fix = mtrr_fix_index(msr);
@@ -180,7 +200,11 @@ static void msr_write(struct cpu *c, uint32_t msr, uint64_t v)
             ok |= 1ull << 10;
         if (v & ~ok)
             gp0(c);
-        m->apic_base = (v & ~(1ull << 8)) | (m->apic_base & (1ull << 8));
+        v = (v & ~(1ull << 8)) | (m->apic_base & (1ull << 8));
+        /* with a local APIC: mode transitions and relocation (SDM Vol. 3 10.12.5) */
+        if (c->apic && !lapic_write_apic_base(c->apic, v))
+            gp0(c);
+        m->apic_base = v;
         return;
     }
     case MSR_FEATURE_CONTROL: {

@@ -52,6 +52,21 @@ int bus_map_mmio(struct bus *b, uint64_t base, uint64_t size, const struct bus_o
     return add_region(b->mmio, &b->n_mmio, base, size, ops, opaque, name);
 }
 
+/* Remove the MMIO region that starts at `base` and was mapped with `opaque` (a relocatable
+ * device such as the local APIC page, SDM Vol. 3 10.4.5); the table stays sorted. */
+int bus_unmap_mmio(struct bus *b, uint64_t base, void *opaque)
+{
+    for (int k = 0; k < b->n_mmio; k++) {
+        if (b->mmio[k].base != base || b->mmio[k].opaque != opaque)
+            continue;
+        for (int j = k + 1; j < b->n_mmio; j++)
+            b->mmio[j - 1] = b->mmio[j];
+        b->n_mmio--;
+        return 0;
+    }
+    return -1;
+}
+
 int bus_map_pio(struct bus *b, uint16_t port, uint16_t count, const struct bus_ops *ops,
                 void *opaque, const char *name)
 {

@@ -56,6 +56,8 @@ int  bus_init(struct bus *b, uint64_t ram_size);   /* 0, or -1 if the host canno
 void bus_destroy(struct bus *b);
 int  bus_map_mmio(struct bus *b, uint64_t base, uint64_t size, const struct bus_ops *ops,
                   void *opaque, const char *name);
+/* Remove the MMIO region at `base` mapped with `opaque` (relocation); 0, or -1 if none. */
+int  bus_unmap_mmio(struct bus *b, uint64_t base, void *opaque);
 int  bus_map_pio(struct bus *b, uint16_t port, uint16_t count, const struct bus_ops *ops,
                  void *opaque, const char *name);
 

@@ -5,7 +5,9 @@
  * halted with nothing to wake it; 2 usage or load error; 4 triple fault; 6 instruction limit;
  * 8 unsupported feature; 12 the guest requested a reset (port 0x92); 14 --strict and the guest
  * accessed an address or port with no device. COM1 output goes to stdout
- * (or --serial FILE); the summary to stderr.
+ * (or --serial FILE); the summary to stderr. COM1 input (none by default) comes from
+ * --serial-in FILE, live from --serial-in stdio (recorded by --serial-log FILE), or from
+ * --serial-replay FILE (sim/serial_in.h).
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -16,6 +18,7 @@
 #include "sim/cmd.h"
 #include "sim/config.h"
 #include "sim/machine.h"
+#include "sim/serial_tty.h"
 #include "sim/summary.h"
 
 enum { EXIT_HALT = 0, EXIT_USAGE = 2, EXIT_TRIPLE = 4, EXIT_LIMIT = 6, EXIT_UNSUPPORTED = 8,
@@ -35,6 +38,13 @@ static int run_usage(FILE *f)
         "  --mem SIZE             RAM, e.g. 64M, 1G (default 128M)\n"
         "  --cpus N               logical processors (1 in this version)\n"
         "  --serial FILE|stdio    where COM1 output goes (default stdio)\n"
+        "  --serial-in FILE|stdio COM1 input: a file's bytes, or what is typed on stdin\n"
+        "                         (default: none); sent once the guest sets DTR or RTS,\n"
+        "                         one character time each, waiting while the FIFO is full\n"
+        "  --serial-log FILE      with --serial-in stdio: record each input arrival and its\n"
+        "                         virtual time in FILE, for --serial-replay\n"
+        "  --serial-replay FILE   COM1 input from a --serial-log recording, at the recorded\n"
+        "                         virtual times (the run repeats bit for bit)\n"
         "  --cycle-model FILE     CPU model / cycle-cost file (default: built-in)\n"
         "  --max-insns N          stop after N instructions (K/M/G suffixes)\n"
         "  --date YYYY-MM-DDTHH:MM:SS  the RTC at power-on (default 2000-01-01T00:00:00)\n"
@@ -55,6 +65,39 @@ static int parse_date(const char *s, struct rtc_time *t)
     return rtc_valid(t) ? 0 : -1;
 }
 
+/* COM1's input from the configuration's keys and the options (sim/serial_in.h): one source,
+ * serial-in or serial-replay, and options replace the file's source; serial-log records live
+ * input only (serial-in = stdio), and a file's serial-log is dropped when the options choose
+ * another source. 0, or -1 after a message. */
+struct serial_choice { const char *in, *log, *replay; };
+
+static int choose_serial_input(const struct run_config *rc, unsigned given, const char *opt_in,
+                               const char *opt_log, const char *opt_replay,
+                               struct serial_choice *out)
+{
+    if ((given & CFG_SERIAL_IN) && (given & CFG_SERIAL_REPLAY)) {
+        fprintf(stderr, "hvsim run: --serial-in and --serial-replay both choose COM1's input; "
+                "give one\n");
+        return -1;
+    }
+    *out = (struct serial_choice){ rc->serial_in, rc->serial_log, rc->serial_replay };
+    if (given & (CFG_SERIAL_IN | CFG_SERIAL_REPLAY)) {
+        out->in = opt_in;
+        out->replay = opt_replay;
+        if (!(opt_in && strcmp(opt_in, "stdio") == 0))
+            out->log = NULL;
+    }
+    if (given & CFG_SERIAL_LOG)
+        out->log = opt_log;
+    if (out->log && !(out->in && strcmp(out->in, "stdio") == 0)) {
+        fprintf(stderr, "hvsim run: serial log %s: it records live input, so it needs "
+                "--serial-in stdio (or serial-in = stdio); the input here is %s\n", out->log,
+                out->replay ? "a replay" : out->in ? "a file" : "none");
+        return -1;
+    }
+    return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -63,12 +106,14 @@ int cmd_run(int argc, char **argv)
         { "cpus", required_argument, 0, 'c' }, { "serial", required_argument, 0, 's' },
         { "cycle-model", required_argument, 0, 'C' }, { "max-insns", required_argument, 0, 'n' },
         { "date", required_argument, 0, 'd' }, { "strict", no_argument, 0, 'S' },
-        { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+        { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' },
+        { "serial-in", required_argument, 0, 'i' }, { "serial-log", required_argument, 0, 'L' },
+        { "serial-replay", required_argument, 0, 'R' }, { 0, 0, 0, 0 },
     };
     /* The options, kept apart so they can override a configuration file. */
     struct machine_config opt;
     memset(&opt, 0, sizeof opt);
-    const char *opt_serial = NULL;
+    const char *opt_serial = NULL, *opt_in = NULL, *opt_log = NULL, *opt_replay = NULL;
     uint64_t opt_max = 0;
     unsigned given = 0;
     bool quiet = false;
@@ -106,6 +151,9 @@ int cmd_run(int argc, char **argv)
             break;
         }
         case 's': opt_serial = optarg; given |= CFG_SERIAL; break;
+        case 'i': opt_in = optarg; given |= CFG_SERIAL_IN; break;
+        case 'L': opt_log = optarg; given |= CFG_SERIAL_LOG; break;
+        case 'R': opt_replay = optarg; given |= CFG_SERIAL_REPLAY; break;
         case 'C': opt.model_path = optarg; given |= CFG_CYCLE_MODEL; break;
         case 'n':
             if (config_parse_size(optarg, &opt_max) || opt_max == 0) {
@@ -165,6 +213,28 @@ int cmd_run(int argc, char **argv)
         config_free(&rc);
         return run_usage(stderr);
     }
+    struct serial_choice in;
+    if (choose_serial_input(&rc, given, opt_in, opt_log, opt_replay, &in)) {
+        config_free(&rc);
+        return EXIT_USAGE;
+    }
+    FILE *log_file = NULL;
+    if (in.log && !(log_file = fopen(in.log, "w"))) {
+        fprintf(stderr, "hvsim run: serial log %s: cannot open for writing\n", in.log);
+        config_free(&rc);
+        return EXIT_USAGE;
+    }
+    if (in.replay) {
+        cfg.serial_in_mode = SERIAL_IN_REPLAY;
+        cfg.serial_in_path = in.replay;
+    } else if (in.in && strcmp(in.in, "stdio") == 0) {
+        cfg.serial_in_mode = SERIAL_IN_LIVE;
+        cfg.serial_in_fd = 0;
+        cfg.serial_log = log_file;
+    } else if (in.in) {
+        cfg.serial_in_mode = SERIAL_IN_FILE;
+        cfg.serial_in_path = in.in;
+    }
     FILE *serial_file = NULL;
     if (strcmp(serial, "stdio") == 0) {
         cfg.serial = stdout;
@@ -172,6 +242,8 @@ int cmd_run(int argc, char **argv)
         serial_file = fopen(serial, "wb");
         if (!serial_file) {
             fprintf(stderr, "hvsim run: serial %s: cannot open for writing\n", serial);
+            if (log_file)
+                fclose(log_file);
             config_free(&rc);
             return EXIT_USAGE;
         }
@@ -183,12 +255,18 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "hvsim run: %s\n", err);
         if (serial_file)
             fclose(serial_file);
+        if (log_file)
+            fclose(log_file);
         config_free(&rc);
         return EXIT_USAGE;
     }
+    if (cfg.serial_in_mode == SERIAL_IN_LIVE && serial_tty_raw(0))
+        fprintf(stderr, "hvsim run: warning: cannot set the terminal to raw mode; input is "
+                "line-buffered\n");
     double t0 = run_wall_clock();
     enum machine_stop why = machine_run(&m, max_insns);
     double wall = run_wall_clock() - t0;
+    serial_tty_restore();
     fflush(stdout);
 
     char reason[400];
@@ -234,7 +312,13 @@ int cmd_run(int argc, char **argv)
         if (m.sys.post_writes)
             fprintf(stderr, "POST code       %#x (%" PRIu64 " writes to port 0x80)\n",
                     m.sys.post_code, m.sys.post_writes);
+        if (m.com1_in.mode != SERIAL_IN_NONE)
+            fprintf(stderr, "serial input    %" PRIu64 " bytes arrived, %" PRIu64 " delivered, "
+                    "%" PRIu64 " waits for FIFO room%s\n", m.com1_in.arrived,
+                    m.com1_in.delivered, m.com1_in.waits,
+                    m.com1_in.open ? "" : " (the guest never set DTR or RTS)");
     }
+    bool log_bad = m.com1_in.log_error;
     if (why == MSTOP_TRIPLE_FAULT) {
         char dump[2048];
         cpu_dump(&m.cpu, dump, sizeof dump);
@@ -243,6 +327,11 @@ int cmd_run(int argc, char **argv)
     machine_destroy(&m);
     if (serial_file)
         fclose(serial_file);
+    if (log_file && fclose(log_file))
+        log_bad = true;
+    if (log_bad)
+        fprintf(stderr, "hvsim run: serial log %s: write error, the recording is incomplete\n",
+                in.log);
     config_free(&rc);
     return status;
 }

@@ -161,15 +161,19 @@ static int parse_bool(const char *s)
 /* ---- the keys (the long options of `hvsim run`) ---- */
 
 enum key_id { K_KERNEL, K_MODULE, K_APPEND, K_MEM, K_CPUS, K_SERIAL, K_CYCLE_MODEL,
-              K_MAX_INSNS, K_DATE, K_STRICT, K_COUNT };
+              K_MAX_INSNS, K_DATE, K_STRICT, K_SERIAL_IN, K_SERIAL_LOG, K_SERIAL_REPLAY,
+              K_COUNT };
 
 static const char *const key_names[K_COUNT] = {
     [K_KERNEL] = "kernel", [K_MODULE] = "module", [K_APPEND] = "append", [K_MEM] = "mem",
     [K_CPUS] = "cpus", [K_SERIAL] = "serial", [K_CYCLE_MODEL] = "cycle-model",
     [K_MAX_INSNS] = "max-insns", [K_DATE] = "date", [K_STRICT] = "strict",
+    [K_SERIAL_IN] = "serial-in", [K_SERIAL_LOG] = "serial-log",
+    [K_SERIAL_REPLAY] = "serial-replay",
 };
 
-#define KEY_LIST "kernel, module, append, mem, cpus, serial, cycle-model, max-insns, date, strict"
+#define KEY_LIST "kernel, module, append, mem, cpus, serial, cycle-model, max-insns, date, " \
+                 "strict, serial-in, serial-log, serial-replay"
 
 #define OOM(p) fail(p, "out of memory")
 
@@ -223,6 +227,21 @@ static int set_key(struct cfg_parser *p, enum key_id k, const char *v)
         if (!(s = own(c, strcmp(v, "stdio") ? resolve(p, v) : strdup(v))))
             return OOM(p);
         c->serial = s;
+        return 0;
+    case K_SERIAL_IN:
+        if (!v[0])
+            return fail(p, "serial-in: expected 'stdio' or a file name");
+        if (!(s = own(c, strcmp(v, "stdio") ? resolve(p, v) : strdup(v))))
+            return OOM(p);
+        c->serial_in = s;
+        return 0;
+    case K_SERIAL_LOG:
+    case K_SERIAL_REPLAY:
+        if (!v[0])
+            return fail(p, "%s: expected a file name", kn);
+        if (!(s = own(c, resolve(p, v))))
+            return OOM(p);
+        *(k == K_SERIAL_LOG ? &c->serial_log : &c->serial_replay) = s;
         return 0;
     case K_MAX_INSNS:
         if (config_parse_size(v, &n) || n == 0)
@@ -313,6 +332,27 @@ static int parse_line(struct cfg_parser *p, const char *s, size_t n)
     return 0;
 }
 
+/* COM1's input has one source: serial-in or serial-replay, and serial-log records live input
+ * (serial-in = stdio) only. Reported at the later of the two lines in conflict. */
+static int check_serial_input(struct cfg_parser *p)
+{
+    const struct run_config *c = p->out;
+    int in = p->first_line[K_SERIAL_IN], rep = p->first_line[K_SERIAL_REPLAY],
+        log = p->first_line[K_SERIAL_LOG];
+    if (in && rep) {
+        p->line = in > rep ? in : rep;
+        return fail(p, "%s: serial-in (line %d) and serial-replay (line %d) both choose COM1's "
+                    "input; expected only one", in > rep ? "serial-in" : "serial-replay", in, rep);
+    }
+    if (log && (rep || (in && strcmp(c->serial_in, "stdio")))) {
+        int other = rep ? rep : in;
+        p->line = log > other ? log : other;
+        return fail(p, "serial-log: records live input, so it expects serial-in = stdio, not "
+                    "%s (line %d)", rep ? "serial-replay" : "a file", other);
+    }
+    return 0;
+}
+
 void config_free(struct run_config *c)
 {
     for (int k = 0; k < c->n_owned; k++)
@@ -323,6 +363,7 @@ void config_free(struct run_config *c)
         c->machine.modules[k] = NULL;
     c->machine.n_modules = 0;
     c->serial = "stdio";
+    c->serial_in = c->serial_log = c->serial_replay = NULL;
 }
 
 static void config_defaults(struct run_config *c)
@@ -364,6 +405,10 @@ int config_parse(const char *text, size_t len, const char *name, const char *bas
             config_free(out);
             return -1;
         }
+    }
+    if (check_serial_input(&p)) {
+        config_free(out);
+        return -1;
     }
     for (int k = 0; k < K_COUNT; k++)
         if (p.first_line[k])

@@ -28,12 +28,17 @@ enum {
     CFG_KERNEL = 1u << 0, CFG_MODULE = 1u << 1, CFG_APPEND = 1u << 2, CFG_MEM = 1u << 3,
     CFG_CPUS = 1u << 4, CFG_SERIAL = 1u << 5, CFG_CYCLE_MODEL = 1u << 6,
     CFG_MAX_INSNS = 1u << 7, CFG_DATE = 1u << 8, CFG_STRICT = 1u << 9,
+    CFG_SERIAL_IN = 1u << 10, CFG_SERIAL_LOG = 1u << 11, CFG_SERIAL_REPLAY = 1u << 12,
 };
 
 struct run_config {
     struct machine_config machine;  /* serial is left NULL: the command opens `serial` */
     uint64_t max_insns;             /* UINT64_MAX: no limit */
     const char *serial;             /* "stdio" or a file name */
+    /* COM1 input (sim/serial_in.h), NULL when not set: serial_in is "stdio" or a file;
+     * serial_log records live input; serial_replay replays a log. A file never sets both
+     * serial-in and serial-replay, nor serial-log with an input other than stdio. */
+    const char *serial_in, *serial_log, *serial_replay;
     unsigned set_mask;              /* CFG_* bits of the keys the file set */
     char *owned[MB_MAX_MODULES + 8];    /* the strings above, freed by config_free */
     int n_owned;

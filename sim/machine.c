@@ -82,6 +82,27 @@ int machine_init(struct machine *m, const struct machine_config *cfg, char *err,
     if (build_devices(m, cfg))
         return fail(m, err, errlen, "cannot build the devices (invalid RTC date, or a port "
                                     "conflict)");
+    serial_in_init(&m->com1_in, &m->com1, &m->q);
+    int in_err = 0;
+    switch (cfg->serial_in_mode) {
+    case SERIAL_IN_FILE:
+        in_err = serial_in_use_file(&m->com1_in, cfg->serial_in_path, err, errlen);
+        break;
+    case SERIAL_IN_REPLAY:
+        in_err = serial_in_use_replay(&m->com1_in, cfg->serial_in_path, err, errlen);
+        break;
+    case SERIAL_IN_LIVE:
+        in_err = serial_in_use_live(&m->com1_in, cfg->serial_in_fd, cfg->serial_log, err,
+                                    errlen);
+        break;
+    default:
+        break;
+    }
+    if (in_err) {
+        machine_destroy(m);
+        return -1;
+    }
+    serial_in_attach(&m->com1_in, &m->sched);
     if (mb_load(&m->bus, cfg->kernel, cfg->cmdline, cfg->modules, cfg->n_modules, MB_AUTO, &m->mb,
                 err, errlen)) {
         machine_destroy(m);
@@ -125,6 +146,7 @@ enum machine_stop machine_run(struct machine *m, uint64_t max_insns)
 
 void machine_destroy(struct machine *m)
 {
+    serial_in_destroy(&m->com1_in);
     if (m->parts >= PART_CPU)
         cpu_destroy(&m->cpu);
     if (m->parts >= PART_DCACHE)

@@ -7,7 +7,8 @@
  * through the 8259A pair, whose INT output is the processor's external interrupt.
  *
  * Invariants: the machine is built only from its configuration (no host time, no randomness),
- * construction order is bus -> decode cache -> model -> CPU -> event queue -> devices -> kernel,
+ * construction order is bus -> decode cache -> model -> CPU -> event queue -> devices -> COM1
+ * input -> kernel,
  * and machine_destroy undoes exactly what machine_init built.
  */
 #ifndef HVSIM_MACHINE_H
@@ -31,6 +32,7 @@
 #include "sim/evq.h"
 #include "sim/multiboot.h"
 #include "sim/sched.h"
+#include "sim/serial_in.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,6 +47,12 @@ struct machine_config {
     int n_modules;
     const char *model_path;         /* CPU model file, NULL: built-in */
     FILE *serial;                   /* COM1 output, NULL: discarded */
+    /* COM1 input (sim/serial_in.h): none (the default), a file, live from a host descriptor
+     * (recorded in serial_log if not NULL), or the arrivals of a replay log */
+    enum serial_in_mode serial_in_mode;
+    const char *serial_in_path;     /* SERIAL_IN_FILE: the file; SERIAL_IN_REPLAY: the log */
+    int serial_in_fd;               /* SERIAL_IN_LIVE: the host descriptor (0: stdin) */
+    FILE *serial_log;               /* SERIAL_IN_LIVE: where arrivals are recorded */
     FILE *console;                  /* port 0xE9 output, NULL: discarded */
     struct rtc_time date;           /* the RTC's date at power-on */
     bool strict;                    /* accesses to nothing stop the machine */
@@ -65,6 +73,7 @@ struct machine {
     struct pic8259 pic;
     struct pit8254 pit;
     struct uart16550 com1, com2;
+    struct serial_in com1_in;       /* COM1's input line */
     struct cmos_rtc rtc;
     struct sysports sys;
     struct debugexit dexit;

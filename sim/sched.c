@@ -85,10 +85,27 @@ enum sched_stop sched_run(struct sched *s, uint64_t max_insns)
             all_halted &= idle_now(s->lp[k]);
             any_wakeable |= s->lp[k]->halted && wakeable(s->lp[k]);
         }
-        if (all_halted && (!any_wakeable || evq_next(s->q) == UINT64_MAX))
+        uint64_t next = evq_next(s->q);
+        if (all_halted && !any_wakeable)
             return SCHED_IDLE_FOREVER;
+        if (all_halted && next == UINT64_MAX) {
+            /* Only host input could wake a processor now: ask the input hook. */
+            uint64_t until = UINT64_MAX;
+            enum sched_idle r = s->input.idle ? s->input.idle(s->input.opaque, &until)
+                                              : SCHED_IDLE_STOP;
+            if (r == SCHED_IDLE_AGAIN)
+                continue;
+            if (r != SCHED_IDLE_SKIP || until == UINT64_MAX)
+                return SCHED_IDLE_FOREVER;
+            next = until > s->q->now ? until : s->q->now;
+        }
+        if (s->input.deadline) {
+            uint64_t d = s->input.deadline(s->input.opaque);
+            if (d < next)
+                next = d;
+        }
 
-        uint64_t now = s->q->now, end = now + s->quantum_ps, next = evq_next(s->q);
+        uint64_t now = s->q->now, end = now + s->quantum_ps;
         if (next < end)
             end = next > now ? next : now;
         if (all_halted)
@@ -114,5 +131,7 @@ enum sched_stop sched_run(struct sched *s, uint64_t max_insns)
                 t = lt;
         }
         evq_run_until(s->q, t);
+        if (s->input.round_end)
+            s->input.round_end(s->input.opaque);
     }
 }

@@ -10,6 +10,11 @@
  * jumps to the round end (idle skip: a waiting processor burns no host time). Then the events due
  * by the round end fire, which may raise interrupts that wake processors in the next round.
  *
+ * Host input (sim/serial_in.h) plugs in through struct sched_input: a hook after every round, a
+ * deadline that bounds round ends (input known in advance, a replay), and a hook called when
+ * every processor is halted and no event is queued, which may block for host input instead of
+ * letting the machine stop. None is called per instruction; with no hooks nothing changes.
+ *
  * Invariants: the order of processors and events within a round is fixed; local times never
  * exceed the round end by more than one instruction's cost; two runs with the same machine and
  * budget produce the same instruction counts, cycles and device activity.
@@ -35,6 +40,17 @@ enum sched_stop {
     SCHED_IDLE_FOREVER,    /* every processor is halted and no event can ever wake one */
 };
 
+/* What the idle hook did: nothing can come (stop as halted), something changed (look again),
+ * or input is due at *until (skip the halted processors' time there). */
+enum sched_idle { SCHED_IDLE_STOP = 0, SCHED_IDLE_AGAIN, SCHED_IDLE_SKIP };
+
+struct sched_input {
+    void (*round_end)(void *opaque);             /* after each round's events fired */
+    uint64_t (*deadline)(void *opaque);          /* next known input time, UINT64_MAX: none */
+    enum sched_idle (*idle)(void *opaque, uint64_t *until);
+    void *opaque;
+};
+
 struct sched {
     struct cpu *lp[SCHED_MAX_LPS];
     int n;
@@ -42,6 +58,7 @@ struct sched {
     uint64_t hz;            /* cycles per simulated second (the model's tsc_hz) */
     uint64_t quantum_ps;    /* length of a round (default 10 us) */
     struct cpu *stopped;    /* the processor that stopped the machine, if any */
+    struct sched_input input;   /* host input hooks, all NULL by default */
 };
 
 void sched_init(struct sched *s, struct evq *q, uint64_t hz);

@@ -206,10 +206,12 @@ TEST(Config, ErrorsNameTheFileLineAndWhatWasExpected)
               "machine.cfg:1: expected 'key = value', but 'x' is not followed by '='");
     EXPECT_EQ(parse_err("\nbogus = 1\n"),
               "machine.cfg:2: unknown key 'bogus' (expected one of kernel, module, append, "
-              "mem, cpus, serial, cycle-model, max-insns, date, strict)");
+              "mem, cpus, serial, cycle-model, max-insns, date, strict, serial-in, serial-log, "
+              "serial-replay)");
     EXPECT_EQ(parse_err("Kernel = a\n"),       // keys are case-sensitive
               "machine.cfg:1: unknown key 'Kernel' (expected one of kernel, module, append, "
-              "mem, cpus, serial, cycle-model, max-insns, date, strict)");
+              "mem, cpus, serial, cycle-model, max-insns, date, strict, serial-in, serial-log, "
+              "serial-replay)");
     EXPECT_EQ(parse_err("kernel = a\n\nkernel = b\n"),
               "machine.cfg:3: kernel: set twice (first on line 1)");
     EXPECT_EQ(parse_err("strict = 1\nstrict = 1\n"),
@@ -249,6 +251,54 @@ TEST(Config, ErrorsNameTheFileLineAndWhatWasExpected)
         EXPECT_EQ(parse_err(std::string("date = ") + d + "\n"),
                   std::string("machine.cfg:1: date: expected YYYY-MM-DDTHH:MM:SS, a real date "
                               "from 1970 on, got '") + d + "'");
+}
+
+// COM1 input keys (sim/serial_in.h): serial-in is stdio or a file, serial-log and
+// serial-replay are files; one input source; a log only records live (stdio) input.
+TEST(Config, SerialInputKeys)
+{
+    struct run_config c;
+    ASSERT_EQ(parse("", &c), 0);
+    EXPECT_EQ(c.serial_in, nullptr);
+    EXPECT_EQ(c.serial_log, nullptr);
+    EXPECT_EQ(c.serial_replay, nullptr);
+    config_free(&c);
+    ASSERT_EQ(parse("serial-in = stdio\nserial-log = logs/today.log\n", &c), 0);
+    EXPECT_STREQ(c.serial_in, "stdio");                 // not a path: never resolved
+    EXPECT_STREQ(c.serial_log, "cfgdir/logs/today.log");
+    EXPECT_EQ(c.set_mask, unsigned(CFG_SERIAL_IN | CFG_SERIAL_LOG));
+    config_free(&c);
+    EXPECT_EQ(c.serial_in, nullptr);
+    ASSERT_EQ(parse("serial-in = input.txt\n", &c), 0);
+    EXPECT_STREQ(c.serial_in, "cfgdir/input.txt");
+    config_free(&c);
+    ASSERT_EQ(parse("serial-replay = /abs/session.log\n", &c), 0);
+    EXPECT_STREQ(c.serial_replay, "/abs/session.log");
+    EXPECT_EQ(c.set_mask, unsigned(CFG_SERIAL_REPLAY));
+    config_free(&c);
+    ASSERT_EQ(parse("serial-log = only.log\n", &c), 0);   // the command line may add stdio
+    EXPECT_STREQ(c.serial_log, "cfgdir/only.log");
+    config_free(&c);
+
+    EXPECT_EQ(parse_err("serial-in =\n"),
+              "machine.cfg:1: serial-in: expected 'stdio' or a file name");
+    EXPECT_EQ(parse_err("serial-log = \"\"\n"), "machine.cfg:1: serial-log: expected a file name");
+    EXPECT_EQ(parse_err("serial-replay = # none\n"),
+              "machine.cfg:1: serial-replay: expected a file name");
+    EXPECT_EQ(parse_err("serial-in = a\nserial-in = b\n"),
+              "machine.cfg:2: serial-in: set twice (first on line 1)");
+    EXPECT_EQ(parse_err("serial-replay = r.log\n# x\nserial-in = stdio\n"),
+              "machine.cfg:3: serial-in: serial-in (line 3) and serial-replay (line 1) both "
+              "choose COM1's input; expected only one");
+    EXPECT_EQ(parse_err("serial-in = stdio\nserial-replay = r.log\n"),
+              "machine.cfg:2: serial-replay: serial-in (line 1) and serial-replay (line 2) both "
+              "choose COM1's input; expected only one");
+    EXPECT_EQ(parse_err("serial-log = x.log\nserial-in = input.txt\n"),
+              "machine.cfg:2: serial-log: records live input, so it expects serial-in = stdio, "
+              "not a file (line 2)");
+    EXPECT_EQ(parse_err("serial-replay = r.log\n\n\nserial-log = x.log\n"),
+              "machine.cfg:4: serial-log: records live input, so it expects serial-in = stdio, "
+              "not serial-replay (line 1)");
 }
 
 TEST(Config, TooManyModules)

@@ -88,7 +88,7 @@ TEST(Model, CpuidSubleavesAndOutOfRange)
     EXPECT_EQ(r[2] + 1, 1024u);
     model_cpuid(m, 4, 9, r);                         // no such cache level: zeros
     EXPECT_EQ(r[0], 0u);
-    model_cpuid(m, 6, 0, r);                         // in range, not listed: zeros
+    model_cpuid(m, 5, 0, r);                         // in range, not listed: zeros
     EXPECT_EQ(r[0] | r[1] | r[2] | r[3], 0u);
     // above the maximum basic / extended leaf: the highest basic leaf's data
     model_cpuid(m, 0xd, 0, hi);

@@ -2,7 +2,8 @@
  *
  * crt0 sets a stack, saves the entry registers (RAM size, first free page: see
  * sim/direct_boot.h), calls main(), and writes main's return value to the debug-exit port, so
- * `hvsim exec` exits with status (ret << 1) | 1. Console output goes to port 0xE9.
+ * `hvsim exec` exits with status (ret << 1) | 1. Console output goes to port 0xE9 unless a program
+ * selects another sink with tconsole_set() (the Multiboot kernels use COM1: lib/kernel.h).
  */
 #ifndef TARGET_RT_H
 #define TARGET_RT_H
@@ -20,7 +21,9 @@ extern unsigned long boot_free_base;   /* RSI/ESI at entry */
 int main(void);
 __attribute__((noreturn)) void target_exit(int code);
 
-/* Console. */
+/* Console: every character goes to the current sink, debugcon_putc (port 0xE9) at start. */
+void debugcon_putc(char c);
+void tconsole_set(void (*sink)(char c));
 void tputc(char c);
 void tputs(const char *s);
 /* printf subset: %c %s %d %i %u %x %X %p %%, flags '-' '0', width, length l ll z. */

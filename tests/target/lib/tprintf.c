@@ -1,4 +1,5 @@
-/* tprintf.c — console output on the 0xE9 debug port and a small printf (see rt.h).
+/* tprintf.c — console output (port 0xE9 or a sink the program selects) and a small printf
+ * (see rt.h).
  *
  * No division of 64-bit values by the compiler in 32-bit builds (that would need libgcc): the
  * decimal conversion divides by 10 with shifts and subtractions there.
@@ -9,9 +10,21 @@
 #include "rt.h"
 #include "x86.h"
 
-void tputc(char c)
+void debugcon_putc(char c)
 {
     outb(DEBUGCON_PORT, (uint8_t)c);
+}
+
+static void (*console_sink)(char c) = debugcon_putc;
+
+void tconsole_set(void (*sink)(char c))
+{
+    console_sink = sink ? sink : debugcon_putc;
+}
+
+void tputc(char c)
+{
+    console_sink(c);
 }
 
 void tputs(const char *s)
