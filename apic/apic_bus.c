@@ -118,6 +118,31 @@ struct lapic *apic_bus_lowest(struct lapic *const *sel, int n)
     return best;
 }
 
+/* Causality between processors: a message reaches a processor no earlier than it was sent. The
+ * sender is the processor executing now (an ICR write, or a device access that made the I/O APIC
+ * send); a halted target (HLT, or waiting for SIPI) whose local time is behind the sender's was
+ * idle in between, so its clock moves up to the send time, counted as halted cycles. A running
+ * target behind the sender takes the message at its own time: processors later in a scheduler
+ * round lag the earlier ones by up to a round (sim/sched.h). */
+static void catch_up(const struct apic_bus *b, struct lapic *l)
+{
+    const struct cpu *s = b->dc ? b->dc->cur : NULL;
+    struct cpu *c = l->cpu;
+    if (!s || s == c || !c->halted)
+        return;
+    uint64_t t = cpu_cycles_now(s);
+    if (c->ctr.cycles < t) {
+        c->ctr.halt_cycles += t - c->ctr.cycles;
+        c->ctr.cycles = t;
+    }
+}
+
+static void deliver(const struct apic_bus *b, struct lapic *l, const struct apic_msg *m)
+{
+    catch_up(b, l);
+    lapic_deliver(l, m);
+}
+
 void apic_bus_send(void *opaque, const struct apic_msg *m)
 {
     struct apic_bus *b = opaque;
@@ -131,13 +156,13 @@ void apic_bus_send(void *opaque, const struct apic_msg *m)
             b->undelivered++;
             return;
         }
-        lapic_deliver(l, &msg);
+        deliver(b, l, &msg);
         return;
     }
     if (n == 0)
         b->undelivered++;
     for (int k = 0; k < n; k++)
-        lapic_deliver(sel[k], &msg);
+        deliver(b, sel[k], &msg);
 }
 
 /* ------------------------------------------------------------------ xAPIC pages */

@@ -27,19 +27,9 @@ static unsigned timer_mode(const struct lapic *l)
     return (l->lvt[LVT_TIMER] >> LAPIC_TIMER_MODE_SHIFT) & 3;
 }
 
-/* Retired cycles including the instructions of the current block before this one (exec.c
- * charges a block's cycles at its end). */
-static uint64_t cycles_now(const struct cpu *c)
-{
-    uint64_t cy = c->ctr.cycles;
-    if (c->blk_first && c->blk_cur > c->blk_first)
-        cy += c->blk_cur[-1].cum_cost;
-    return cy;
-}
-
 uint64_t lapic_now(const struct lapic *l)
 {
-    return sched_cycles_to_ps(cycles_now(l->cpu), l->cpu->model->tsc_hz);
+    return sched_cycles_to_ps(cpu_cycles_now(l->cpu), l->cpu->model->tsc_hz);
 }
 
 /* Divide configuration (SDM Figure 10-10): bits 3,1,0 = 000 -> 2, 001 -> 4, ... 110 -> 128,
@@ -152,7 +142,7 @@ void lapic_timer_write_deadline(struct lapic *l, uint64_t v, uint64_t now)
     if (v == 0)                         /* 0 disarms */
         return;
     const struct cpu *c = l->cpu;
-    uint64_t cy = cycles_now(c), tsc = cy + c->tsc_offset;
+    uint64_t cy = cpu_cycles_now(c), tsc = cy + c->tsc_offset;
     if ((int64_t)(v - tsc) <= 0) {      /* already passed: fires at once */
         lapic_timer_expire(l, now);
         return;

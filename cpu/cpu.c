@@ -21,6 +21,7 @@ int cpu_init(struct cpu *c, int id, struct bus *bus, struct dcache *dc, const st
 {
     memset(c, 0, sizeof *c);
     c->id = id;
+    c->cycle_limit = UINT64_MAX;
     c->bus = bus;
     c->dcache = dc;
     c->model = m ? m : model_default();

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpu/insn.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -201,6 +203,10 @@ struct cpu {
     uint8_t stop;               /* enum cpu_stop, set to leave cpu_run() */
 
     struct cpu_counters ctr;
+    /* cpu_run also returns (stop STOP_NONE) at the first block boundary where ctr.cycles >=
+     * cycle_limit: the scheduler's round end, lowered when a device event falls due earlier
+     * (sim/sched.c). UINT64_MAX (the default) means no limit. */
+    uint64_t cycle_limit;
     /* run-loop position: the block being executed and its current instruction, so a fault can
      * retire exactly the instructions before the faulting one (exec.c) */
     const struct insn *blk_first, *blk_cur;
@@ -232,6 +238,7 @@ struct cpu {
                                  * see cpu/sys_initsipi.c) */
     jmp_buf fault_jmp;          /* cpu_fault() lands here */
     char stop_msg[256];         /* human-readable reason for STOP_TRIPLE_FAULT / unsupported */
+
 };
 
 /* Lifecycle. cpu_init zeroes the state and applies the power-on values of SDM Vol. 3 10.1.1
@@ -247,6 +254,17 @@ void cpu_power_up_reset(struct cpu *c);
  * vector << 8, IP = 0); a SIPI to a processor not waiting is ignored (returns false). */
 void cpu_init_signal(struct cpu *c);
 bool cpu_sipi(struct cpu *c, uint8_t vector);
+
+/* The processor's cycle count at this moment, including the instructions of the current block
+ * that already executed (exec.c charges a block's cycles when it retires): the local time that a
+ * device access in the middle of a block sees. */
+static inline uint64_t cpu_cycles_now(const struct cpu *c)
+{
+    uint64_t cy = c->ctr.cycles;
+    if (c->blk_first && c->blk_cur > c->blk_first)
+        cy += c->blk_cur[-1].cum_cost;
+    return cy;
+}
 
 /* Run up to `max_insns` instructions (or until a stop). Returns the number of instructions
  * retired. c->stop says why it stopped early. */

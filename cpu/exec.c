@@ -135,7 +135,7 @@ static void run_blocks(struct cpu *c, uint64_t start, uint64_t max_insns)
 
     while (c->stop == STOP_NONE) {
         uint64_t done = c->ctr.insns - start;
-        if (done >= max_insns)
+        if (done >= max_insns || c->ctr.cycles >= c->cycle_limit)
             break;
         dcache_reclaim(d);
         if (c->intr_shadow == 0 && (c->nmi_pending || (c->rflags & RF_IF))) {

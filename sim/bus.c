@@ -106,8 +106,11 @@ uint64_t bus_read(struct bus *b, uint64_t pa, unsigned size)
         return v;
     }
     const struct bus_region *r = find(b->mmio, b->n_mmio, pa);
-    if (r)
+    if (r) {
+        if (b->sync)
+            b->sync(b->sync_opaque);
         return r->ops->read(r->opaque, pa - r->base, size) & ones(size);
+    }
     unclaimed(b, pa, false);
     return ones(size);
 }
@@ -123,6 +126,8 @@ void bus_write(struct bus *b, uint64_t pa, uint64_t value, unsigned size)
     }
     const struct bus_region *r = find(b->mmio, b->n_mmio, pa);
     if (r) {
+        if (b->sync)
+            b->sync(b->sync_opaque);
         r->ops->write(r->opaque, pa - r->base, value & ones(size), size);
         return;
     }
@@ -152,8 +157,11 @@ int bus_copy_from(struct bus *b, uint64_t pa, void *dst, uint64_t len)
 uint32_t bus_in(struct bus *b, uint16_t port, unsigned size)
 {
     const struct bus_region *r = find(b->pio, b->n_pio, port);
-    if (r)
+    if (r) {
+        if (b->sync)
+            b->sync(b->sync_opaque);
         return (uint32_t)(r->ops->read(r->opaque, port - r->base, size) & ones(size));
+    }
     unclaimed(b, port, true);
     return (uint32_t)ones(size);
 }
@@ -162,6 +170,8 @@ void bus_out(struct bus *b, uint16_t port, uint32_t value, unsigned size)
 {
     const struct bus_region *r = find(b->pio, b->n_pio, port);
     if (r) {
+        if (b->sync)
+            b->sync(b->sync_opaque);
         r->ops->write(r->opaque, port - r->base, value & ones(size), size);
         return;
     }

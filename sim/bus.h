@@ -50,6 +50,10 @@ struct bus {
      * path (DMA, slow-path stores), so cached decoded code of that page is dropped. */
     void (*code_write)(void *opaque, uint64_t pa, uint64_t len);
     void *code_write_opaque;
+    /* Time hook: called before every access that reaches a device (MMIO or port), so the device
+     * sees the accessing processor's time (sim/sched.h sched_sync). NULL: none. */
+    void (*sync)(void *opaque);
+    void *sync_opaque;
 };
 
 int  bus_init(struct bus *b, uint64_t ram_size);   /* 0, or -1 if the host cannot allocate */

@@ -162,7 +162,7 @@ int cmd_exec(int argc, char **argv)
     char reason[400];
     int status = stop_reason(m, left, reason, sizeof reason);
     if (!quiet || status == EXIT_TRIPLE || status == EXIT_UNSUPPORTED) {
-        run_summary_print(stderr, &m->cpu, &m->bus, reason, wall);
+        run_summary_print(stderr, &m->cpu, 1, &m->bus, reason, wall);
         if (status == EXIT_TRIPLE || status == EXIT_UNSUPPORTED) {
             char dump[2048];
             cpu_dump(c, dump, sizeof dump);

@@ -36,7 +36,7 @@ static int run_usage(FILE *f)
         "  --module FILE[,ARGS]   a boot module with its string (repeatable)\n"
         "  --append CMDLINE       the kernel command line\n"
         "  --mem SIZE             RAM, e.g. 64M, 1G (default 128M)\n"
-        "  --cpus N               logical processors (1 in this version)\n"
+        "  --cpus N               logical processors, 1 to 255 (default 1)\n"
         "  --serial FILE|stdio    where COM1 output goes (default stdio)\n"
         "  --serial-in FILE|stdio COM1 input: a file's bytes, or what is typed on stdin\n"
         "                         (default: none); sent once the guest sets DTR or RTS,\n"
@@ -50,8 +50,8 @@ static int run_usage(FILE *f)
         "  --date YYYY-MM-DDTHH:MM:SS  the RTC at power-on (default 2000-01-01T00:00:00)\n"
         "  --strict               stop at the first access to an address or port with no device\n"
         "  --quiet                no run summary\n"
-        "exit status: (V<<1)|1 for debug-exit value V; 0 halted; 2 usage or load error;\n"
-        "  4 triple fault; 6 instruction limit; 8 unsupported feature; 12 reset requested;\n"
+        "exit status: (V<<1)|1 for debug-exit value V; 0 halted or ACPI soft-off; 2 usage or\n"
+        "  load error; 4 triple fault; 6 instruction limit; 8 unsupported feature; 12 reset requested;\n"
         "  14 --strict: access to an address or port with no device\n");
     return f == stderr ? EXIT_USAGE : 0;
 }
@@ -271,6 +271,8 @@ int cmd_run(int argc, char **argv)
 
     char reason[400];
     int status;
+    /* the processor the stop concerns: the one that stopped the machine, else the BSP */
+    const struct cpu *sc = m.sched.stopped ? m.sched.stopped : &m.cpus[0];
     switch (why) {
     case MSTOP_EXIT_PORT:
         status = debugexit_status(&m.dexit);
@@ -279,12 +281,13 @@ int cmd_run(int argc, char **argv)
         break;
     case MSTOP_TRIPLE_FAULT:
         status = EXIT_TRIPLE;
-        snprintf(reason, sizeof reason, "triple fault: %s", m.cpu.stop_msg);
+        snprintf(reason, sizeof reason, "triple fault on cpu %d: %s", sc->id, sc->stop_msg);
         break;
     case MSTOP_HALTED:
         status = EXIT_HALT;
         snprintf(reason, sizeof reason, "all processors halted with nothing to wake them "
-                 "(RIP %#" PRIx64 ", IF=%d)", m.cpu.rip, (int)!!(m.cpu.rflags & RF_IF));
+                 "(cpu 0 RIP %#" PRIx64 ", IF=%d)", m.cpus[0].rip,
+                 (int)!!(m.cpus[0].rflags & RF_IF));
         break;
     case MSTOP_INSN_LIMIT:
         status = EXIT_LIMIT;
@@ -294,20 +297,24 @@ int cmd_run(int argc, char **argv)
         status = EXIT_STRICT;
         snprintf(reason, sizeof reason, "--strict: access to %s %#" PRIx64 ", where there is no "
                  "device (RIP %#" PRIx64 ")", m.bus.last_unclaimed_pio ? "port" : "address",
-                 m.bus.last_unclaimed, m.cpu.insn_start);
+                 m.bus.last_unclaimed, sc->insn_start);
         break;
     case MSTOP_RESET:
         status = EXIT_RESET;
         snprintf(reason, sizeof reason, "the guest requested a reset (port 0x92)");
         break;
+    case MSTOP_SOFT_OFF:
+        status = EXIT_HALT;
+        snprintf(reason, sizeof reason, "ACPI soft-off: the guest entered S5 (PM1_CNT SLP_EN)");
+        break;
     default:
         status = EXIT_UNSUPPORTED;
-        snprintf(reason, sizeof reason, "unsupported: %s", m.cpu.stop_msg);
+        snprintf(reason, sizeof reason, "unsupported (cpu %d): %s", sc->id, sc->stop_msg);
         break;
     }
     bool loud = !quiet || why == MSTOP_TRIPLE_FAULT || why == MSTOP_UNSUPPORTED;
     if (loud) {
-        run_summary_print(stderr, &m.cpu, &m.bus, reason, wall);
+        run_summary_print(stderr, m.cpus, m.ncpus, &m.bus, reason, wall);
         fprintf(stderr, "virtual time    %.6f s\n", (double)m.q.now / (double)PS_PER_S);
         if (m.sys.post_writes)
             fprintf(stderr, "POST code       %#x (%" PRIu64 " writes to port 0x80)\n",
@@ -321,7 +328,7 @@ int cmd_run(int argc, char **argv)
     bool log_bad = m.com1_in.log_error;
     if (why == MSTOP_TRIPLE_FAULT) {
         char dump[2048];
-        cpu_dump(&m.cpu, dump, sizeof dump);
+        cpu_dump(sc, dump, sizeof dump);
         fputs(dump, stderr);
     }
     machine_destroy(&m);

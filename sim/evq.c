@@ -11,6 +11,9 @@ void evq_init(struct evq *q)
     q->seq = 0;
     q->head = NULL;
     q->fired = 0;
+    q->horizon = UINT64_MAX;
+    q->earlier = NULL;
+    q->earlier_opaque = NULL;
 }
 
 void event_init(struct event *e, evq_fn fn, void *opaque, const char *name)
@@ -49,6 +52,8 @@ void evq_schedule(struct evq *q, struct event *e, uint64_t when)
     e->next = *pp;
     *pp = e;
     e->queued = true;
+    if (e->when < q->horizon && q->earlier)
+        q->earlier(q->earlier_opaque, e->when);
 }
 
 void evq_run_until(struct evq *q, uint64_t t)

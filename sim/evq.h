@@ -44,12 +44,18 @@ struct evq {
     uint64_t seq;
     struct event *head;
     uint64_t fired;      /* statistics */
+    /* The scheduler's current round end: an event scheduled before it calls `earlier`, so the
+     * round can end at that event instead (sim/sched.c). UINT64_MAX / NULL: no hook. */
+    uint64_t horizon;
+    void (*earlier)(void *opaque, uint64_t when);
+    void *earlier_opaque;
 };
 
 void evq_init(struct evq *q);
 /* Initialise an event (not queued). */
 void event_init(struct event *e, evq_fn fn, void *opaque, const char *name);
-/* Schedule e at absolute time `when` (clamped to now if in the past); moves it if queued. */
+/* Schedule e at absolute time `when` (clamped to now if in the past); moves it if queued. If
+ * the time is before q->horizon, q->earlier is told. */
 void evq_schedule(struct evq *q, struct event *e, uint64_t when);
 void evq_cancel(struct evq *q, struct event *e);
 /* Time of the earliest event, or UINT64_MAX if none. */

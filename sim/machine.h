@@ -1,15 +1,19 @@
-/* machine.h — the PC-like machine of `hvsim run`: RAM, the processor(s), the virtual-time event
- * queue and scheduler, the legacy devices (8259A pair, 8254 PIT, 16550A UARTs on COM1/COM2, CMOS
- * RTC, ports 0x80/0x92), the QEMU-compatible debug ports, and a Multiboot (v1 or v2) kernel with
- * its modules.
+/* machine.h — the PC-like machine of `hvsim run`: RAM, N processors each with its local APIC,
+ * the I/O APIC, the virtual-time event queue and scheduler, the legacy devices (8259A pair, 8254
+ * PIT, 16550A UARTs on COM1/COM2, CMOS RTC, ports 0x80/0x92), the ACPI PM registers and the ACPI
+ * tables, the QEMU-compatible debug ports, and a Multiboot (v1 or v2) kernel with its modules.
  *
- * Wiring, as on a PC: PIT counter 0 -> IRQ 0, COM2 -> IRQ 3, COM1 -> IRQ 4, RTC -> IRQ 8, all
- * through the 8259A pair, whose INT output is the processor's external interrupt.
+ * Wiring, as on a PC (docs/ARCHITECTURE.md, docs/IOAPIC.md): PIT counter 0 -> IRQ 0 / I/O APIC
+ * pin 2, COM2 -> IRQ 3 / pin 3, COM1 -> IRQ 4 / pin 4, RTC -> IRQ 8 / pin 8, SCI -> IRQ 9 / pin 9.
+ * The 8259A pair's INT output reaches the bootstrap processor through its local APIC's LINT0,
+ * left in virtual-wire (ExtINT) mode as a BIOS leaves it; the I/O APIC and the local APICs talk
+ * over the APIC bus (apic/apic_bus.h). Processor 0 starts at the kernel's entry, the others wait
+ * for INIT-SIPI-SIPI.
  *
  * Invariants: the machine is built only from its configuration (no host time, no randomness),
- * construction order is bus -> decode cache -> model -> CPU -> event queue -> devices -> COM1
- * input -> kernel,
- * and machine_destroy undoes exactly what machine_init built.
+ * construction order is bus -> decode cache -> model -> processors and APICs -> event queue ->
+ * devices -> ACPI tables -> COM1 input -> kernel, and machine_destroy undoes exactly what
+ * machine_init built.
  */
 #ifndef HVSIM_MACHINE_H
 #define HVSIM_MACHINE_H
@@ -21,6 +25,10 @@
 #include "cpu/cpu.h"
 #include "cpu/dcache.h"
 #include "cpu/model.h"
+#include "apic/apic_bus.h"
+#include "apic/ioapic.h"
+#include "apic/lapic.h"
+#include "devices/acpi_pm.h"
 #include "devices/cmos_rtc.h"
 #include "devices/debugcon.h"
 #include "devices/debugexit.h"
@@ -40,7 +48,7 @@ extern "C" {
 
 struct machine_config {
     uint64_t ram_size;              /* bytes, a multiple of 4 KiB, >= 2 MiB */
-    int cpus;                       /* logical processors (1 until the APIC issue) */
+    int cpus;                       /* logical processors, 1..MACHINE_MAX_CPUS */
     const char *kernel;             /* Multiboot kernel image */
     const char *cmdline;            /* may be NULL */
     const char *modules[MB_MAX_MODULES];   /* "FILE[,ARGS]" */
@@ -60,24 +68,35 @@ struct machine_config {
 
 enum machine_stop {
     MSTOP_NONE, MSTOP_EXIT_PORT, MSTOP_TRIPLE_FAULT, MSTOP_HALTED, MSTOP_INSN_LIMIT,
-    MSTOP_UNSUPPORTED, MSTOP_RESET, MSTOP_STRICT,
+    MSTOP_UNSUPPORTED, MSTOP_RESET, MSTOP_STRICT, MSTOP_SOFT_OFF,
 };
+
+/* xAPIC IDs 0..254 (255 is the broadcast ID); processor k has APIC ID k. */
+#define MACHINE_MAX_CPUS 255
 
 struct machine {
     struct bus bus;
     struct dcache dc;
     struct cpu_model model;
-    struct cpu cpu;
+    int ncpus;
+    struct cpu *cpus;               /* [ncpus]; cpus[0] is the bootstrap processor */
+    struct lapic *apics;            /* [ncpus]; apics[k] is cpus[k]'s local APIC, ID k */
+    struct apic_bus apic_bus;
+    struct ioapic ioapic;
     struct evq q;
     struct sched sched;
     struct pic8259 pic;
     struct pit8254 pit;
+    /* each ISA interrupt reaches both the 8259A pair and an I/O APIC pin (docs/IOAPIC.md) */
+    struct irq_split irq_pit, irq_com1, irq_com2, irq_rtc, irq_sci;
     struct uart16550 com1, com2;
     struct serial_in com1_in;       /* COM1's input line */
     struct cmos_rtc rtc;
     struct sysports sys;
     struct debugexit dexit;
     struct debugcon dcon;
+    struct acpi_pm pm;
+    uint64_t rsdp;                  /* where the ACPI tables start (sim/acpi.h) */
     struct mb_boot mb;
     FILE *serial;
     int parts;                      /* construction progress, for destroy */

@@ -83,7 +83,26 @@ struct info_in {
     int n_mods;
     const uint32_t (*mod_at)[2];    /* [k] = { start, end } */
     uint64_t ram;
+    const uint8_t *rsdp;            /* the machine's ACPI RSDP in RAM, or NULL */
 };
+
+/* The ACPI RSDP as an OS finds it (ACPI 6.x 5.2.5.1): the signature "RSD PTR " on a 16-byte
+ * boundary in the BIOS area 0xE0000-0xFFFFF, with a valid checksum over its first 20 bytes.
+ * NULL if the machine has none (hvsim exec's machine, or RAM too small). */
+static const uint8_t *find_rsdp(struct bus *b)
+{
+    for (uint64_t pa = 0xE0000; pa + MB2_RSDP_V2_SIZE <= 0x100000; pa += 16) {
+        const uint8_t *p = bus_ram_ptr(b, pa, MB2_RSDP_V2_SIZE);
+        if (!p || memcmp(p, "RSD PTR ", 8) != 0)
+            continue;
+        uint8_t sum = 0;
+        for (int k = 0; k < MB2_RSDP_V1_SIZE; k++)
+            sum = (uint8_t)(sum + p[k]);
+        if (sum == 0)
+            return p;
+    }
+    return NULL;
+}
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -170,7 +189,8 @@ static void tag_string(uint8_t *buf, uint64_t *o, uint32_t type, const char *s)
         memcpy(buf + at + 8, s, n);
 }
 
-/* v2 (3.6): total_size, reserved, then tags 1, 2, 3 (one per module), 4, 6, 0. */
+/* v2 (3.6): total_size, reserved, then tags 1, 2, 3 (one per module), 4, 14 and 15 (when the
+ * machine has ACPI tables), 6, 0. */
 static uint64_t build_v2(uint8_t *buf, const struct info_in *in)
 {
     uint64_t o = sizeof(struct mb2_info_header);
@@ -190,6 +210,18 @@ static uint64_t build_v2(uint8_t *buf, const struct info_in *in)
     if (buf) {
         put32(buf + at + 8, (uint32_t)(MB_LOW_MEM_END / 1024));
         put32(buf + at + 12, mem_upper_kib(in->ram));
+    }
+    if (in->rsdp) {
+        /* 3.6.14/3.6.15: copies of the RSDP, the new one when its revision is 2 or more (as
+         * GRUB gives them) */
+        at = tag(buf, &o, MB2_TAG_ACPI_OLD, 8 + MB2_RSDP_V1_SIZE);
+        if (buf)
+            memcpy(buf + at + 8, in->rsdp, MB2_RSDP_V1_SIZE);
+        if (in->rsdp[15] >= 2) {
+            at = tag(buf, &o, MB2_TAG_ACPI_NEW, 8 + MB2_RSDP_V2_SIZE);
+            if (buf)
+                memcpy(buf + at + 8, in->rsdp, MB2_RSDP_V2_SIZE);
+        }
     }
     at = tag(buf, &o, MB2_TAG_MMAP, sizeof(struct mb2_tag_mmap) + N_REGIONS * MB2_MMAP_ENTRY_SIZE);
     if (buf) {
@@ -274,7 +306,8 @@ int mb_load_mem(struct bus *b, const struct mb_blob *kernel, const char *cmdline
         mod_at[k][0] = (uint32_t)pa;
         mod_at[k][1] = (uint32_t)(pa + mods[k].size);
     }
-    struct info_in in = { cmdline, mods, n_mods, (const uint32_t (*)[2])mod_at, b->ram_size };
+    struct info_in in = { cmdline, mods, n_mods, (const uint32_t (*)[2])mod_at, b->ram_size,
+                          find_rsdp(b) };
     uint64_t isize = h->version == 1 ? build_v1(NULL, 0, &in) : build_v2(NULL, &in);
     uint64_t info, gdt;
     if (place(&p, isize, &info) || place(&p, GDT_BYTES, &gdt))

@@ -178,6 +178,10 @@ struct mb2_tag {
 #define MB2_TAG_FRAMEBUFFER         8u
 #define MB2_TAG_ELF_SECTIONS        9u
 #define MB2_TAG_APM                 10u
+#define MB2_TAG_ACPI_OLD            14u  /* copy of the RSDP, ACPI 1.0 form (20 bytes) */
+#define MB2_TAG_ACPI_NEW            15u  /* copy of the RSDP, ACPI 2.0+ form (36 bytes) */
+#define MB2_RSDP_V1_SIZE            20
+#define MB2_RSDP_V2_SIZE            36
 
 struct mb2_tag_string {          /* types 1 and 2 */
     uint32_t type, size;

@@ -15,12 +15,16 @@ uint64_t sched_ps_to_cycles(uint64_t ps, uint64_t hz)
     return (uint64_t)c;
 }
 
+static void sched_earlier(void *opaque, uint64_t when);
+
 void sched_init(struct sched *s, struct evq *q, uint64_t hz)
 {
     memset(s, 0, sizeof *s);
     s->q = q;
     s->hz = hz;
     s->quantum_ps = 10 * PS_PER_US;
+    q->earlier = sched_earlier;
+    q->earlier_opaque = s;
 }
 
 int sched_add(struct sched *s, struct cpu *c)
@@ -48,28 +52,59 @@ static bool idle_now(const struct cpu *c)
     return !((c->rflags & RF_IF) && c->irq.pending && c->irq.pending(c->irq.opaque));
 }
 
-/* Run c until its time reaches end_cycles, it stops, or the budget is spent. Returns the number
- * of instructions retired. */
-static uint64_t run_lp(struct cpu *c, uint64_t end_cycles, uint64_t budget)
+/* Run c until its time reaches the round end (s->end_cycles, which an event scheduled during
+ * the round may lower: sched_earlier), it stops, or the budget is spent. Returns the number of
+ * instructions retired. */
+static uint64_t run_lp(struct sched *s, struct cpu *c, uint64_t budget)
 {
     uint64_t done = 0;
-    while (c->ctr.cycles < end_cycles && done < budget) {
-        uint64_t want = end_cycles - c->ctr.cycles;   /* >= 1 cycle per instruction, mostly */
-        if (want > budget - done)
-            want = budget - done;
-        done += cpu_run(c, want);
+    s->cur = c;
+    while (c->ctr.cycles < s->end_cycles && done < budget) {
+        c->cycle_limit = s->end_cycles;
+        done += cpu_run(c, budget - done);
         if (c->stop == STOP_HLT) {
-            if (!c->halted || c->ctr.cycles >= end_cycles)
+            if (!c->halted || c->ctr.cycles >= s->end_cycles)
                 continue;
             /* Halted: wait for the rest of the round (an interrupt is checked next round). */
-            c->ctr.halt_cycles += end_cycles - c->ctr.cycles;
-            c->ctr.cycles = end_cycles;
+            c->ctr.halt_cycles += s->end_cycles - c->ctr.cycles;
+            c->ctr.cycles = s->end_cycles;
             break;
         }
         if (c->stop != STOP_NONE)
             break;
     }
+    c->cycle_limit = UINT64_MAX;
+    s->cur = NULL;
     return done;
+}
+
+/* evq hook: an event was scheduled before the round end, so the round ends there instead. The
+ * running processor stops at its next block boundary past that time; the ones after it in the
+ * round run only up to it. */
+static void sched_earlier(void *opaque, uint64_t when)
+{
+    struct sched *s = opaque;
+    s->end = when;
+    s->end_cycles = sched_ps_to_cycles(when, s->hz);
+    s->q->horizon = when;
+    if (s->cur)
+        s->cur->cycle_limit = s->end_cycles;
+}
+
+void sched_sync(void *opaque)
+{
+    struct sched *s = opaque;
+    if (!s->cur)
+        return;
+    uint64_t t = sched_cycles_to_ps(cpu_cycles_now(s->cur), s->hz);
+    if (t > s->q->now)
+        evq_run_until(s->q, t);
+}
+
+static enum sched_stop leave(struct sched *s, enum sched_stop why)
+{
+    s->q->horizon = UINT64_MAX;
+    return why;
 }
 
 enum sched_stop sched_run(struct sched *s, uint64_t max_insns)
@@ -78,7 +113,7 @@ enum sched_stop sched_run(struct sched *s, uint64_t max_insns)
     s->stopped = NULL;
     for (;;) {
         if (total >= max_insns)
-            return SCHED_INSN_LIMIT;
+            return leave(s, SCHED_INSN_LIMIT);
         /* Idle forever: every processor halted with nothing able to wake it. */
         bool all_halted = true, any_wakeable = false;
         for (int k = 0; k < s->n; k++) {
@@ -87,7 +122,7 @@ enum sched_stop sched_run(struct sched *s, uint64_t max_insns)
         }
         uint64_t next = evq_next(s->q);
         if (all_halted && !any_wakeable)
-            return SCHED_IDLE_FOREVER;
+            return leave(s, SCHED_IDLE_FOREVER);
         if (all_halted && next == UINT64_MAX) {
             /* Only host input could wake a processor now: ask the input hook. */
             uint64_t until = UINT64_MAX;
@@ -96,7 +131,7 @@ enum sched_stop sched_run(struct sched *s, uint64_t max_insns)
             if (r == SCHED_IDLE_AGAIN)
                 continue;
             if (r != SCHED_IDLE_SKIP || until == UINT64_MAX)
-                return SCHED_IDLE_FOREVER;
+                return leave(s, SCHED_IDLE_FOREVER);
             next = until > s->q->now ? until : s->q->now;
         }
         if (s->input.deadline) {
@@ -110,13 +145,16 @@ enum sched_stop sched_run(struct sched *s, uint64_t max_insns)
             end = next > now ? next : now;
         if (all_halted)
             end = next;                              /* idle skip straight to the event */
-        uint64_t end_cycles = sched_ps_to_cycles(end, s->hz);
+        s->end = end;
+        s->end_cycles = sched_ps_to_cycles(end, s->hz);
+        s->q->horizon = end;
 
         for (int k = 0; k < s->n; k++) {
             struct cpu *c = s->lp[k];
-            total += run_lp(c, end_cycles, max_insns - total);
+            total += run_lp(s, c, max_insns - total);
             if (c->stop != STOP_NONE && c->stop != STOP_HLT) {
                 s->stopped = c;
+                s->q->horizon = UINT64_MAX;
                 evq_run_until(s->q, sched_cycles_to_ps(c->ctr.cycles, s->hz));
                 return SCHED_CPU_STOP;
             }
@@ -124,7 +162,8 @@ enum sched_stop sched_run(struct sched *s, uint64_t max_insns)
                 break;
         }
         /* The round is over when every processor reached its end; fire what is due. */
-        uint64_t t = end;
+        s->q->horizon = UINT64_MAX;
+        uint64_t t = s->end;
         for (int k = 0; k < s->n; k++) {
             uint64_t lt = sched_cycles_to_ps(s->lp[k]->ctr.cycles, s->hz);
             if (lt > t)

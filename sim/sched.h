@@ -10,13 +10,21 @@
  * jumps to the round end (idle skip: a waiting processor burns no host time). Then the events due
  * by the round end fire, which may raise interrupts that wake processors in the next round.
  *
+ * Exact device timing within a round: a processor stops at the first block boundary at or past
+ * the round end (struct cpu's cycle_limit); before every device access the queue is brought up to
+ * the accessing processor's local time (sched_sync), so a device sees the time of the access; and
+ * an event scheduled during the round before its end (a timer programmed by the guest) ends the
+ * round there (evq's `earlier` hook). So with one processor, a timer interrupt arrives at its exact
+ * time, within one basic block. With several, processors later in the round order are behind the
+ * ones before them by up to a round; every time stays monotonic and the order is fixed.
+ *
  * Host input (sim/serial_in.h) plugs in through struct sched_input: a hook after every round, a
  * deadline that bounds round ends (input known in advance, a replay), and a hook called when
  * every processor is halted and no event is queued, which may block for host input instead of
  * letting the machine stop. None is called per instruction; with no hooks nothing changes.
  *
  * Invariants: the order of processors and events within a round is fixed; local times never
- * exceed the round end by more than one instruction's cost; two runs with the same machine and
+ * exceed the round end by more than one basic block's cost; two runs with the same machine and
  * budget produce the same instruction counts, cycles and device activity.
  */
 #ifndef HVSIM_SCHED_H
@@ -59,10 +67,18 @@ struct sched {
     uint64_t quantum_ps;    /* length of a round (default 10 us) */
     struct cpu *stopped;    /* the processor that stopped the machine, if any */
     struct sched_input input;   /* host input hooks, all NULL by default */
+    /* the current round */
+    struct cpu *cur;        /* the processor running now, or NULL between processors */
+    uint64_t end, end_cycles;   /* round end in ps and in cycles (lowered by earlier events) */
 };
 
 void sched_init(struct sched *s, struct evq *q, uint64_t hz);
 int  sched_add(struct sched *s, struct cpu *c);     /* 0, or -1 when full */
+
+/* Bring the event queue up to the running processor's local time (cpu_cycles_now), firing what
+ * falls due: called before every device access (struct bus's sync hook), so a device sees the
+ * time of the instruction that accesses it, not the start of the round. Time never goes back. */
+void sched_sync(void *opaque);
 
 /* Run until a stop; `max_insns` counts instructions of all processors (UINT64_MAX: no limit). */
 enum sched_stop sched_run(struct sched *s, uint64_t max_insns);

@@ -11,15 +11,38 @@ double run_wall_clock(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-void run_summary_print(FILE *f, const struct cpu *c, const struct bus *b, const char *reason,
-                       double wall)
+/* Per-processor lines of a multiprocessor run, at most this many. */
+#define SUMMARY_MAX_LP_LINES 16
+
+void run_summary_print(FILE *f, const struct cpu *cpus, int n, const struct bus *b,
+                       const char *reason, double wall)
 {
-    const struct cpu_counters *k = &c->ctr;
+    /* totals over the processors; cycles are processor-cycles (the sum of local clocks) */
+    struct cpu_counters t = { 0 };
+    for (int p = 0; p < n; p++) {
+        const struct cpu_counters *k = &cpus[p].ctr;
+        t.insns += k->insns;
+        t.cycles += k->cycles;
+        t.halt_cycles += k->halt_cycles;
+        t.itlb_hits += k->itlb_hits;
+        t.itlb_misses += k->itlb_misses;
+        t.dtlb_hits += k->dtlb_hits;
+        t.dtlb_misses += k->dtlb_misses;
+        t.stlb_hits += k->stlb_hits;
+        t.stlb_misses += k->stlb_misses;
+        t.walks += k->walks;
+        t.walk_refs += k->walk_refs;
+        t.exceptions += k->exceptions;
+        t.interrupts += k->interrupts;
+    }
+    const struct cpu_counters *k = &t;
     uint64_t busy = k->cycles - k->halt_cycles;
     double ipc = busy ? (double)k->insns / (double)busy : 0.0;
     double mips = wall > 0 ? (double)k->insns / wall / 1e6 : 0.0;
     fprintf(f, "--- hvsim run summary ---\n");
     fprintf(f, "stopped         %s\n", reason);
+    if (n > 1)
+        fprintf(f, "processors      %d (instructions and cycles below are totals)\n", n);
     fprintf(f, "instructions    %" PRIu64 "\n", k->insns);
     fprintf(f, "cycles          %" PRIu64 "\n", k->cycles);
     if (k->halt_cycles)
@@ -37,6 +60,14 @@ void run_summary_print(FILE *f, const struct cpu *c, const struct bus *b, const 
             k->walk_refs);
     fprintf(f, "exceptions      %" PRIu64 ", interrupts %" PRIu64 "\n", k->exceptions,
             k->interrupts);
+    for (int p = 0; n > 1 && p < n && p < SUMMARY_MAX_LP_LINES; p++) {
+        const struct cpu_counters *c = &cpus[p].ctr;
+        fprintf(f, "  cpu %-3d       %" PRIu64 " instructions, %" PRIu64 " cycles (%" PRIu64
+                " halted), %" PRIu64 " interrupts%s\n", p, c->insns, c->cycles, c->halt_cycles,
+                c->interrupts, cpus[p].wait_sipi ? ", waiting for SIPI" : "");
+    }
+    if (n > SUMMARY_MAX_LP_LINES)
+        fprintf(f, "  (%d more processors)\n", n - SUMMARY_MAX_LP_LINES);
     if (b->unclaimed)
         fprintf(f, "unclaimed I/O   %" PRIu64 " accesses (last: %s 0x%" PRIx64 ")\n",
                 b->unclaimed, b->last_unclaimed_pio ? "port" : "address", b->last_unclaimed);

@@ -9,8 +9,10 @@
 #include "cpu/cpu.h"
 #include "sim/bus.h"
 
-void run_summary_print(FILE *f, const struct cpu *c, const struct bus *b, const char *reason,
-                       double wall_seconds);
+/* cpus[0..n-1]: one processor (hvsim exec) or all of a machine's; with several, the counts are
+ * totals and one line per processor follows. */
+void run_summary_print(FILE *f, const struct cpu *cpus, int n, const struct bus *b,
+                       const char *reason, double wall_seconds);
 /* Host monotonic time in seconds, for the wall-time line only (never reaches the machine). */
 double run_wall_clock(void);
 

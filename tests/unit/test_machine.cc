@@ -23,10 +23,17 @@ struct BootResult {
     uint32_t exit_value;
 };
 
-BootResult boot(const char *kernel) {
+struct ApState {
+    uint64_t insns = 0;
+    bool all_wait_sipi = true;
+    uint64_t rsdp = 0;
+    std::string rsdp_sig;
+};
+
+BootResult boot(const char *kernel, int cpus = 1, ApState *aps = nullptr) {
     machine_config cfg{};
     cfg.ram_size = 32u << 20;
-    cfg.cpus = 1;
+    cfg.cpus = cpus;
     cfg.kernel = kernel;
     cfg.date = {2000, 1, 1, 0, 0, 0};
     char *buf = nullptr;
@@ -40,11 +47,20 @@ BootResult boot(const char *kernel) {
     EXPECT_EQ(rc, 0) << err;
     if (rc == 0) {
         r.why = machine_run(&m, 10000000);
-        r.insns = m.cpu.ctr.insns;
-        r.cycles = m.cpu.ctr.cycles;
+        r.insns = m.cpus[0].ctr.insns;
+        r.cycles = m.cpus[0].ctr.cycles;
         r.now = m.q.now;
-        r.interrupts = m.cpu.ctr.interrupts;
+        r.interrupts = m.cpus[0].ctr.interrupts;
         r.exit_value = m.dexit.value;
+        if (aps) {
+            for (int k = 1; k < m.ncpus; k++) {
+                aps->insns += m.cpus[k].ctr.insns;
+                aps->all_wait_sipi &= m.cpus[k].wait_sipi;
+            }
+            aps->rsdp = m.rsdp;
+            if (m.rsdp + 8 <= m.bus.ram_size)
+                aps->rsdp_sig.assign((const char *)m.bus.ram + m.rsdp, 8);
+        }
         machine_destroy(&m);
     }
     fclose(out);
@@ -65,6 +81,27 @@ TEST(Machine, MultibootKernelWithTimerInterrupts) {
     EXPECT_LE(r.now, 10 * PS_PER_MS);
 }
 
+// Four processors: the BSP boots the kernel; the application processors wait for INIT-SIPI-SIPI
+// (SDM Vol. 3 8.4.1: only the BSP runs the boot code), retire nothing, and do not change the
+// BSP's run at all: same output, instructions, cycles and virtual time as with one processor.
+// The ACPI RSDP is where an OS scans for it (ACPI 5.2.5.1: 16-byte boundary, 0xE0000-0xFFFFF).
+TEST(Machine, ApplicationProcessorsWaitForSipi) {
+    BootResult one = boot(kKernel, 1);
+    ApState aps;
+    BootResult four = boot(kKernel, 4, &aps);
+    EXPECT_EQ(four.why, MSTOP_EXIT_PORT);
+    EXPECT_EQ(four.serial, one.serial);
+    EXPECT_EQ(four.insns, one.insns);
+    EXPECT_EQ(four.cycles, one.cycles);
+    EXPECT_EQ(four.now, one.now);
+    EXPECT_EQ(aps.insns, 0u);
+    EXPECT_TRUE(aps.all_wait_sipi);
+    EXPECT_GE(aps.rsdp, 0xE0000u);
+    EXPECT_LT(aps.rsdp, 0x100000u);
+    EXPECT_EQ(aps.rsdp % 16, 0u);
+    EXPECT_EQ(aps.rsdp_sig, "RSD PTR ");
+}
+
 TEST(Machine, TwoBootsAreIdentical) {
     BootResult a = boot(kKernel), b = boot(kKernel);
     EXPECT_EQ(a.serial, b.serial);
@@ -76,13 +113,15 @@ TEST(Machine, TwoBootsAreIdentical) {
 TEST(Machine, ConfigurationErrorsAreReported) {
     machine_config cfg{};
     cfg.ram_size = 32u << 20;
-    cfg.cpus = 2;
+    cfg.cpus = 256;      // xAPIC IDs end at 254 (255 is the broadcast ID)
     cfg.kernel = kKernel;
     cfg.date = {2000, 1, 1, 0, 0, 0};
     static machine m;
     char err[512];
     EXPECT_EQ(machine_init(&m, &cfg, err, sizeof err), -1);
-    EXPECT_NE(std::string(err).find("--cpus 2"), std::string::npos) << err;
+    EXPECT_NE(std::string(err).find("1 to 255"), std::string::npos) << err;
+    cfg.cpus = 0;
+    EXPECT_EQ(machine_init(&m, &cfg, err, sizeof err), -1);
     cfg.cpus = 1;
     cfg.ram_size = 1u << 20;
     EXPECT_EQ(machine_init(&m, &cfg, err, sizeof err), -1);
@@ -110,7 +149,7 @@ TEST(Machine, StrictStopsAtTheFirstUnclaimedAccess) {
     char err[512];
     ASSERT_EQ(machine_init(&m, &cfg, err, sizeof err), 0) << err;
     // patch the kernel's first instruction (cli at the entry) into "in al, dx" with DX = 0x2e8
-    m.cpu.gpr[R_RDX] = 0x2e8;
+    m.cpus[0].gpr[R_RDX] = 0x2e8;
     uint8_t in_al_dx = 0xec;
     ASSERT_EQ(bus_copy_to(&m.bus, m.mb.entry, &in_al_dx, 1), 0);
     EXPECT_EQ(machine_run(&m, 1000), MSTOP_STRICT);

@@ -365,6 +365,58 @@ TEST_F(MultibootTest, V2InfoEveryTag)
     EXPECT_EQ(mb.info_size, 248u);
 }
 
+// Multiboot2 3.6.14/3.6.15: when the machine has ACPI tables, the loader finds the RSDP as an OS
+// would (signature on a 16-byte boundary in 0xE0000-0xFFFFF, checksum of the first 20 bytes) and
+// passes copies: tag 14 (ACPI 1.0 form, 20 bytes) and, for revision >= 2, tag 15 (36 bytes).
+// Placement: cmdline "" (8+1 -> 16), loader name (8+6 -> 16), meminfo (16) put tag 14 at +56
+// (size 28, padded to 32) and tag 15 at +88 (size 44, padded to 48); the memory map follows.
+TEST_F(MultibootTest, V2AcpiRsdpTags)
+{
+    uint8_t rsdp[36] = { 'R', 'S', 'D', ' ', 'P', 'T', 'R', ' ', 0, 'H', 'V', 'S', 'I', 'M', ' ',
+                         2 };
+    const uint32_t rsdt = 0xE0100;
+    const uint64_t xsdt = 0xE0200;
+    memcpy(rsdp + 16, &rsdt, 4);
+    rsdp[20] = 36;                                    // length
+    memcpy(rsdp + 24, &xsdt, 8);
+    uint8_t sum = 0;
+    for (int k = 0; k < 20; k++)
+        sum = (uint8_t)(sum + rsdp[k]);
+    rsdp[8] = (uint8_t)-sum;                          // ACPI 5.2.5.3: first 20 bytes sum to 0
+    const uint64_t at = 0xF0A50;                      // a 16-byte boundary in the BIOS area
+    ASSERT_EQ(bus_copy_to(&b, at, rsdp, sizeof rsdp), 0);
+
+    ASSERT_EQ(load(v2_kernel()), 0) << err;
+    const uint32_t I = mb.info;
+    EXPECT_EQ(rd32(I + 56), 14u);
+    EXPECT_EQ(rd32(I + 60), 28u);
+    EXPECT_EQ(memcmp(b.ram + I + 64, rsdp, 20), 0);
+    EXPECT_EQ(rd32(I + 88), 15u);
+    EXPECT_EQ(rd32(I + 92), 44u);
+    EXPECT_EQ(memcmp(b.ram + I + 96, rsdp, 36), 0);
+    EXPECT_EQ(rd32(I + 136), 6u);                     // the memory map follows
+
+    // Revision 0 (ACPI 1.0): only the old tag; the memory map moves up by 48.
+    rsdp[15] = 0;
+    rsdp[8] = (uint8_t)(rsdp[8] + 2);
+    ASSERT_EQ(bus_copy_to(&b, at, rsdp, sizeof rsdp), 0);
+    ASSERT_EQ(load(v2_kernel()), 0) << err;
+    EXPECT_EQ(rd32(mb.info + 56), 14u);
+    EXPECT_EQ(rd32(mb.info + 88), 6u);
+
+    // A bad checksum, or a signature off the 16-byte grid, is no RSDP: no ACPI tags.
+    rsdp[8] = (uint8_t)(rsdp[8] + 1);
+    ASSERT_EQ(bus_copy_to(&b, at, rsdp, sizeof rsdp), 0);
+    ASSERT_EQ(load(v2_kernel()), 0) << err;
+    EXPECT_EQ(rd32(mb.info + 56), 6u);
+    rsdp[8] = (uint8_t)(rsdp[8] - 1);
+    uint8_t zero[36] = { 0 };
+    ASSERT_EQ(bus_copy_to(&b, at, zero, sizeof zero), 0);
+    ASSERT_EQ(bus_copy_to(&b, at + 8, rsdp, sizeof rsdp), 0);
+    ASSERT_EQ(load(v2_kernel()), 0) << err;
+    EXPECT_EQ(rd32(mb.info + 56), 6u);
+}
+
 TEST_F(MultibootTest, V2EntryAddressTagOverridesElfEntry)
 {
     Bytes e;

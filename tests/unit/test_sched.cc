@@ -112,6 +112,58 @@ TEST_F(SchedMachine, InstructionLimitAndCpuStop) {
     EXPECT_EQ(c.stop, STOP_TRIPLE_FAULT);
 }
 
+// Exact device timing inside a round (sched.h): a port device sees the accessing processor's
+// time (bus sync hook -> sched_sync), not the round start; the event it schedules 1 us later ends
+// the round there (evq `earlier` hook), so the processor stops within one basic block of it and
+// the event fires at exactly its time, long before the 10 us round would have ended.
+struct Delayed {
+    evq *q;
+    cpu *c;
+    event e;
+    uint64_t seen_ps = UINT64_MAX, seen_cpu_ps = 0, fired_ps = 0, fired_cycles = 0;
+};
+
+TEST_F(SchedMachine, DeviceSeesAccessTimeAndEarlyEventEndsTheRound) {
+    static Delayed d;
+    d = Delayed{};
+    d.q = &q;
+    d.c = &c;
+    event_init(&d.e, [](void *o, uint64_t now) {
+        Delayed *dd = static_cast<Delayed *>(o);
+        dd->fired_ps = now;
+        dd->fired_cycles = dd->c->ctr.cycles;
+    }, &d, "delayed");
+    static const bus_ops ops = {
+        [](void *, uint64_t, unsigned) -> uint64_t { return 0; },
+        [](void *o, uint64_t, uint64_t, unsigned) {
+            Delayed *dd = static_cast<Delayed *>(o);
+            dd->seen_ps = dd->q->now;
+            dd->seen_cpu_ps = sched_cycles_to_ps(cpu_cycles_now(dd->c), dd->c->model->tsc_hz);
+            evq_schedule(dd->q, &dd->e, dd->q->now + PS_PER_US);
+        },
+    };
+    ASSERT_EQ(bus_map_pio(&bus, 0xe0, 1, &ops, &d, "delayed"), 0);
+    bus.sync = sched_sync;
+    bus.sync_opaque = &s;
+    // mov ecx, 3000 ; l1: dec ecx ; jnz l1 ; out 0xe0, al ; mov ecx, 100000 ; l2: dec ecx ;
+    // jnz l2 ; hlt
+    load_at({0xb9, 0xb8, 0x0b, 0x00, 0x00, 0x49, 0x75, 0xfd, 0xe6, 0xe0,
+             0xb9, 0xa0, 0x86, 0x01, 0x00, 0x49, 0x75, 0xfd, 0xf4}, 0x1000);
+    c.rip = 0x1000;
+    EXPECT_EQ(sched_run(&s, UINT64_MAX), SCHED_IDLE_FOREVER);   // HLT with IF = 0 at the end
+    EXPECT_EQ(c.rip, 0x1013u);
+    // the device saw the time of the OUT (6001 instructions in), not the round start (0)
+    EXPECT_GT(d.seen_ps, 0u);
+    EXPECT_LT(d.seen_ps, 10 * PS_PER_US);
+    EXPECT_EQ(d.seen_ps, d.seen_cpu_ps);
+    // the event fired at its time, with the processor stopped at most one block (the 2-insn
+    // loop: a few cycles) past it
+    EXPECT_EQ(d.fired_ps, d.seen_ps + PS_PER_US);
+    uint64_t due = sched_ps_to_cycles(d.fired_ps, c.model->tsc_hz);
+    EXPECT_GE(d.fired_cycles, due);
+    EXPECT_LT(d.fired_cycles, due + 16);
+}
+
 TEST(SchedTwoCpus, RoundRobinWithBoundedSkewAndDeterminism) {
     std::vector<uint64_t> first;
     for (int run = 0; run < 2; run++) {

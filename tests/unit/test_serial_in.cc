@@ -549,8 +549,8 @@ EchoRun run_echo(serial_in_mode mode, const char *path, int fd = -1, FILE *log =
     EXPECT_EQ(rc, 0) << err;
     if (rc == 0) {
         r.why = machine_run(&m, 10000000);
-        r.insns = m.cpu.ctr.insns;
-        r.cycles = m.cpu.ctr.cycles;
+        r.insns = m.cpus[0].ctr.insns;
+        r.cycles = m.cpus[0].ctr.cycles;
         r.now = m.q.now;
         r.delivered = m.com1_in.delivered;
         r.waits = m.com1_in.waits;
