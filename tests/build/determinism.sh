@@ -44,6 +44,14 @@ for k in tests/target/*.kernel; do
     [ -f "$srcdir/tests/target/$base.cfg" ] && cfg="$srcdir/tests/target/$base.cfg"
     run_twice "run-$base" run $cfg --kernel "$k" --max-insns 200M
 done
+# COM1 input from a file and from a replay log: the echo kernel stamps every byte with the TSC
+if [ -f tests/target/mb_echo.kernel ]; then
+    printf 'hello, determinism\n\004' >"$tmp/input.txt"
+    run_twice run-mb_echo-file run --kernel tests/target/mb_echo.kernel --serial-in "$tmp/input.txt"
+    printf 'hvsim-serial-log 1\n1000000000 68 69\n2500000000 0a\n2500000001 04\n' >"$tmp/in.replay"
+    run_twice run-mb_echo-replay run --kernel tests/target/mb_echo.kernel \
+        --serial-replay "$tmp/in.replay"
+fi
 for p in paging smc exceptions; do
     [ -f "tests/target/$p.elf" ] && run_twice "exec-$p" exec --max-insns 200M "tests/target/$p.elf"
 done
