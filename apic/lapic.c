@@ -180,6 +180,10 @@ void lapic_lvt_fire(struct lapic *l, int lvt)
         l->smi_count++;
         break;
     case APIC_DM_INIT:
+        if (vmx_init_blocked(l->cpu)) {     /* held in VMX root operation (SDM Vol. 3 23.8) */
+            l->cpu->vmx.init_pending = true;
+            break;
+        }
         lapic_init_reset(l);
         cpu_init_signal(l->cpu);
         break;
@@ -236,6 +240,10 @@ void lapic_deliver(struct lapic *l, const struct apic_msg *m)
     case APIC_DM_INIT:
         if (m->level && !m->assert)     /* INIT level de-assert: arbitration ids only (10.6.1) */
             break;
+        if (vmx_init_blocked(c)) {          /* held in VMX root operation (SDM Vol. 3 23.8) */
+            c->vmx.init_pending = true;
+            break;
+        }
         lapic_init_reset(l);
         cpu_init_signal(c);
         break;

@@ -47,6 +47,7 @@ static void seg_set(struct segment *s, uint16_t sel, uint64_t base, uint32_t lim
 void cpu_power_up_reset(struct cpu *c)
 {
     /* Plumbing (bus, caches, model, id) is kept; architectural state is set afresh. */
+    vmx_reset(c);
     memset(&c->gpr, 0, sizeof c->gpr);
     c->lf = (struct lazy_flags){ 0 };
     c->rflags = RF_FIXED1;

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "cpu/insn.h"
+#include "cpu/vmx.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -239,6 +240,8 @@ struct cpu {
     jmp_buf fault_jmp;          /* cpu_fault() lands here */
     char stop_msg[256];         /* human-readable reason for STOP_TRIPLE_FAULT / unsupported */
 
+    /* --- VMX (cpu/vmx.h): VMX operation, current VMCS and its cached copy --- */
+    struct vmx_state vmx;
 };
 
 /* Lifecycle. cpu_init zeroes the state and applies the power-on values of SDM Vol. 3 10.1.1

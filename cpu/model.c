@@ -7,6 +7,7 @@
  *     cost.CLASS = CYCLES              per instruction class (enum insn_class names)
  *     cost.div_extra = B W D Q         extra DIV cycles by operand size
  *     cpuid LEAF[.SUB] = EAX EBX ECX EDX
+ *     vmx.NAME = N                     VMX capability MSRs (optional; docs/VMX.md)
  *     inherit = default                start from the built-in model (then override)
  * Numbers are decimal or 0x-hex and may be joined with '|' (OR) to list feature bits.
  *
@@ -15,6 +16,7 @@
  * present, directly or through `inherit`) or the parse fails.
  */
 #include "cpu/model.h"
+#include "cpu/vmx.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -62,6 +64,24 @@ static const struct key_desc scalar_keys[] = {
     { "cost.div_extra", K_DIV4, KOFF(div_extra) },
 };
 #define N_SCALAR (sizeof scalar_keys / sizeof scalar_keys[0])
+/* Optional keys (value 0 when absent): the VMX capability MSRs (docs/VMX.md), checked by
+ * vmx_caps_check when CPUID reports VMX. */
+static const struct key_desc optional_keys[] = {
+    { "vmx.basic", K_U64, KOFF(vmx.basic) },
+    { "vmx.pinbased", K_U64, KOFF(vmx.pinbased) },
+    { "vmx.procbased", K_U64, KOFF(vmx.procbased) },
+    { "vmx.procbased2", K_U64, KOFF(vmx.procbased2) },
+    { "vmx.exit", K_U64, KOFF(vmx.exit) },
+    { "vmx.entry", K_U64, KOFF(vmx.entry) },
+    { "vmx.true_pinbased", K_U64, KOFF(vmx.true_pinbased) },
+    { "vmx.true_procbased", K_U64, KOFF(vmx.true_procbased) },
+    { "vmx.true_exit", K_U64, KOFF(vmx.true_exit) },
+    { "vmx.true_entry", K_U64, KOFF(vmx.true_entry) },
+    { "vmx.misc", K_U64, KOFF(vmx.misc) },
+    { "vmx.ept_vpid_cap", K_U64, KOFF(vmx.ept_vpid_cap) },
+    { "vmx.vmfunc", K_U64, KOFF(vmx.vmfunc) },
+};
+#define N_OPTIONAL (sizeof optional_keys / sizeof optional_keys[0])
 /* "seen" bits: scalar keys, then class costs, then name. */
 #define SEEN_CLASS(k) (N_SCALAR + (k))
 #define SEEN_NAME (N_SCALAR + CLS_COUNT)
@@ -387,6 +407,9 @@ static int parse_line(struct parser *p, char *s)
             p->seen[k] = true;
             return parse_scalar(p, &scalar_keys[k], val);
         }
+    for (unsigned k = 0; k < N_OPTIONAL; k++)
+        if (!strcmp(key, optional_keys[k].name))
+            return parse_scalar(p, &optional_keys[k], val);
     if (!strncmp(key, "cost.", 5))
         for (unsigned k = 0; k < CLS_COUNT; k++)
             if (!strcmp(key + 5, class_names[k])) {
@@ -429,6 +452,14 @@ static int check_complete(struct parser *p)
                     "(expected 0x%x)", e->eax & 0xffff, want);
     if (!cpuid_slot(m, 0, 0, false))
         return perr(p, "too many cpuid entries");
+    /* VMX reported (CPUID.1:ECX[5]): the vmx.* keys must describe a consistent capability set */
+    uint32_t l1[4];
+    model_cpuid(m, 1, 0, l1);
+    if (l1[2] & (1u << 5)) {
+        char why[200];
+        if (vmx_caps_check(m, why, sizeof why))
+            return perr(p, "%s", why);
+    }
     return 0;
 }
 

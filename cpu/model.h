@@ -26,6 +26,16 @@ struct cpuid_entry {
 
 struct tlb_geometry { uint32_t entries, ways; };
 
+/* VMX capabilities (docs/VMX.md, SDM Vol. 3 Appendix A): the values of the capability MSRs that
+ * the model chooses (keys vmx.*; all 0 for a model without VMX). The rest (CR0/CR4 FIXED,
+ * VMCS_ENUM) follows from these and the CPUID table (cpu/vmx_caps.c). */
+struct cpu_model_vmx {
+    uint64_t basic;                                         /* IA32_VMX_BASIC */
+    uint64_t pinbased, procbased, procbased2, exit, entry;  /* allowed-0 (31:0) / allowed-1 (63:32) */
+    uint64_t true_pinbased, true_procbased, true_exit, true_entry;
+    uint64_t misc, ept_vpid_cap, vmfunc;
+};
+
 struct cpu_model {
     char name[64];
     struct cpuid_entry cpuid[MODEL_MAX_CPUID];
@@ -47,6 +57,8 @@ struct cpu_model {
     uint32_t exception;                /* delivery of an exception/interrupt through the IDT */
     uint32_t string_elem;              /* per element of a REP string instruction */
     uint32_t div_extra[4];             /* additional DIV cost by size 1,2,4,8 */
+
+    struct cpu_model_vmx vmx;          /* VMX capability MSRs (used when CPUID.1:ECX.VMX = 1) */
 };
 
 /* Parse a model file. Returns 0, or -1 with a message naming file:line and the problem in err. */

@@ -44,7 +44,8 @@ static inline void op_reg(unsigned id, insn_fn fn, int (*select)(struct insn *),
     X(sys_int) \
     X(sys_fast) \
     X(sys_io) \
-    X(sys_misc)
+    X(sys_misc) \
+    X(vmx_insn)
 
 #define OPS_DECLARE(name) void name##_register(void);
 OPS_FILES(OPS_DECLARE)

@@ -35,6 +35,11 @@ static void seg_real(struct segment *s, uint16_t sel, uint64_t base, uint32_t ar
 
 void cpu_init_signal(struct cpu *c)
 {
+    /* INIT is blocked in VMX root operation (SDM Vol. 3 23.8): held until VMXOFF */
+    if (vmx_init_blocked(c)) {
+        c->vmx.init_pending = true;
+        return;
+    }
     memset(&c->gpr, 0, sizeof c->gpr);
     uint32_t sig[4];
     model_cpuid(c->model, 1, 0, sig);

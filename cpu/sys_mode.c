@@ -120,6 +120,8 @@ void sys_write_cr0(struct cpu *c, uint64_t v)
             cpu_fault(c, VEC_GP, 0);
         efer &= ~EFER_LMA;
     }
+    if (c->vmx.on)              /* CR0 fixed bits in VMX operation (SDM Vol. 3 23.8) */
+        vmx_check_cr_write(c, v, c->cr4);
     if (!(efer & EFER_LMA))
         check_pdptes(c, v, c->cr4, c->cr3, false);
     uint64_t old_efer = c->msr.efer;
@@ -160,6 +162,8 @@ void sys_write_cr4(struct cpu *c, uint64_t v)
         cpu_fault(c, VEC_GP, 0);
     if ((v ^ old) & CR4_LA57 && (c->msr.efer & EFER_LMA))
         cpu_fault(c, VEC_GP, 0);
+    if (c->vmx.on)              /* CR4 fixed bits in VMX operation (SDM Vol. 3 23.8) */
+        vmx_check_cr_write(c, c->cr0, v);
     check_pdptes(c, c->cr0, v, c->cr3, false);
     c->cr4 = v;
     mmu_cr_write(c, c->cr0, c->cr3, old, c->msr.efer);

@@ -101,6 +101,8 @@ static bool msr_read(struct cpu *c, uint32_t msr, uint64_t *v)
     }
     if (apic_msr(msr))
         return apic_msr_present(c, msr) && lapic_msr_read(c->apic, msr, v);
+    if (vmx_msr(msr))           /* VMX capability MSRs 0x480-0x491, read-only (cpu/vmx_caps.c) */
+        return vmx_msr_read(c, msr, v);
     switch (msr) {
     case MSR_TSC: *v = tsc_now(c); return true;
     case MSR_PLATFORM_ID: *v = 0; return true;
@@ -208,10 +210,11 @@ static void msr_write(struct cpu *c, uint32_t msr, uint64_t v)
         return;
     }
     case MSR_FEATURE_CONTROL: {
-        /* lock (0), VMX inside/outside SMX (1, 2) when VMX is reported; locked: read-only */
+        /* lock (0), VMX inside/outside SMX (1, 2) when VMX is reported, bit 1 only with SMX
+         * (SDM Vol. 3 23.7); locked: read-only */
         uint64_t ok = 1;
         if (sys_has(c, F_VMX))
-            ok |= 6;
+            ok |= sys_has(c, F_SMX) ? 6 : 4;
         if ((m->feature_control & 1) || (v & ~ok))
             gp0(c);
         m->feature_control = v;

@@ -233,7 +233,11 @@ uint8_t uart16550_read(struct uart16550 *u, unsigned offset)
  * register are empty again and the THRE interrupt re-arms immediately. */
 static void thr_write(struct uart16550 *u, uint8_t v)
 {
+    /* Loading THR resets THRE and its interrupt; the character moves on to the transmitter and
+     * THRE sets again (PC16550D LSR bit 5, 8.4 IIR). Transmission is instantaneous here, but the
+     * interrupt output still drops and rises again, so an edge-triggered input sees a new edge. */
     u->thr_ipending = false;
+    update_irq(u);
     v &= word_mask(u);
     if (u->mcr & UART_MCR_LOOP) {
         rx_store(u, v, 0);          /* SOUT held marking, transmitter looped to the receiver */

@@ -65,6 +65,10 @@ static uint64_t run_lp(struct sched *s, struct cpu *c, uint64_t budget)
         if (c->stop == STOP_HLT) {
             if (!c->halted || c->ctr.cycles >= s->end_cycles)
                 continue;
+            /* HLT with an interrupt already deliverable (STI; HLT with one pending, SDM Vol. 3
+             * 6.8.3): it wakes the processor at once, not at the round end. */
+            if (!idle_now(c) && !c->intr_shadow)
+                continue;
             /* Halted: wait for the rest of the round (an interrupt is checked next round). */
             c->ctr.halt_cycles += s->end_cycles - c->ctr.cycles;
             c->ctr.cycles = s->end_cycles;

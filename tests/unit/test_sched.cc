@@ -90,6 +90,18 @@ TEST_F(SchedMachine, TimerWakesHaltedCpuAndIdleIsSkipped) {
     EXPECT_GT(c.ctr.halt_cycles, c.ctr.cycles * 9 / 10);   // almost all of it halted
 }
 
+// STI; HLT with an interrupt already pending: STI's shadow covers the HLT, after which the
+// interrupt is taken at once (SDM Vol. 3 6.8.3) -- not at the end of the scheduler round (10 us =
+// 24,000 cycles at 2.4 GHz), which is where a halted processor would otherwise idle to.
+TEST_F(SchedMachine, HltWithInterruptPendingWakesAtOnce) {
+    t.line = true;                                 // pending before STI
+    EXPECT_EQ(sched_run(&s, 4), SCHED_INSN_LIMIT); // sti, hlt, then the handler's inc, iret
+    EXPECT_EQ(t.acks, 1);
+    EXPECT_EQ(rd(0x3000, 4), 1u);
+    EXPECT_LT(c.ctr.cycles, 2400u);                // well under a microsecond of virtual time
+    EXPECT_EQ(c.ctr.halt_cycles, 0u);
+}
+
 TEST_F(SchedMachine, HaltWithInterruptsOffStopsAtOnce) {
     load_at({0xf4}, 0x1000);                           // hlt with IF = 0
     t.period = PS_PER_US;

@@ -61,7 +61,7 @@ TEST(SysCr, Cr4Checks)
 {
     Machine m(M64);
     uint64_t cr4 = m.c.cr4;
-    m.r(R_RAX) = cr4 | CR4_VMXE;                               // VMX not reported by the model
+    m.r(R_RAX) = cr4 | CR4_SMXE;                               // SMX not reported by the model
     EXPECT_EQ(m.exec(MOV_CR4_RAX), VEC_GP);
     m.r(R_RAX) = cr4 | (1ull << 30);
     EXPECT_EQ(m.exec(MOV_CR4_RAX), VEC_GP);
@@ -244,10 +244,10 @@ TEST(SysMsr, UnknownAndReservedBits)
 TEST(SysMsr, FeatureControlLocks)
 {
     Machine m(M64);
-    EXPECT_EQ(wrmsr(m, 0x3a, 4), VEC_GP);                      // VMX bit: model has no VMX
-    EXPECT_EQ(wrmsr(m, 0x3a, 1), -1);                          // lock
+    EXPECT_EQ(wrmsr(m, 0x3a, 2), VEC_GP);                      // VMX inside SMX: model has no SMX
+    EXPECT_EQ(wrmsr(m, 0x3a, 5), -1);                          // lock + VMX outside SMX
     EXPECT_EQ(wrmsr(m, 0x3a, 1), VEC_GP);                      // locked: no more writes
-    EXPECT_EQ(rdmsr(m, 0x3a), 1u);
+    EXPECT_EQ(rdmsr(m, 0x3a), 5u);
 }
 
 TEST(SysMsr, TscIsVirtualAndWritable)

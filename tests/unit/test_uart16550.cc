@@ -225,6 +225,21 @@ TEST_F(Uart, ThreInterruptClearedByThrWriteAndRearmedByIer)
     EXPECT_EQ(irq.edges, want);
 }
 
+// PC16550D LSR bit 5: loading THR resets THRE (and its interrupt); THRE sets again when the
+// character moves to the transmitter. Even with instantaneous transmission the interrupt output
+// drops and rises again on every THR write, so an edge-triggered input (8259A edge mode, an I/O
+// APIC edge entry) sees one new edge per character without the handler reading IIR.
+TEST_F(Uart, ThrWriteGivesANewThreEdge)
+{
+    outb(UART_MCR, UART_MCR_OUT2);
+    outb(UART_IER, UART_IER_ETBEI);
+    outb(UART_THR, 'a');
+    outb(UART_THR, 'b');
+    std::vector<bool> want = { true, false, true, false, true };
+    EXPECT_EQ(irq.edges, want);
+    EXPECT_EQ(in(UART_IIR), 0x02);
+}
+
 TEST_F(Uart, Out2GatesTheIrqLine)
 {
     outb(UART_IER, UART_IER_ETBEI);
