@@ -160,6 +160,7 @@ struct cpu_counters {
     uint64_t cycles;
     uint64_t itlb_hits, itlb_misses, dtlb_hits, dtlb_misses, stlb_hits, stlb_misses;
     uint64_t walks, walk_refs;
+    uint64_t ept_walks, ept_refs;  /* EPT walks and their paging-structure reads (mmu/ept_walk.c) */
     uint64_t exceptions, interrupts;
     uint64_t dcache_misses;     /* decode-cache misses (host statistic, not charged) */
     uint64_t halt_cycles;       /* cycles spent halted (idle skip by the scheduler, sim/sched.c) */
@@ -279,6 +280,7 @@ __attribute__((noreturn)) void cpu_fault_noerr(struct cpu *c, int vector);
 /* Abandon the current instruction without retiring it and stop the CPU with `why` (the caller
  * has written c->stop_msg). RIP stays at the instruction. Never returns. */
 #define FAULT_ABORT 0xff
+#define FAULT_VMEXIT 0xfe   /* vmx_exit_raise: perform the VM exit in c->vmx.exit_req (vmx_exit.h) */
 __attribute__((noreturn)) void cpu_abort(struct cpu *c, enum cpu_stop why);
 
 /* Recompute mode, code_size, stack_size, cpl after CR0/EFER/CS/SS changes. */

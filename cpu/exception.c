@@ -10,7 +10,8 @@
  *  - c->delivering is -1 between events, the vector of an exception being delivered, or
  *    DELIVERING_INTR for interrupts (which Table 6-5 treats like benign events).
  *  - A fault while delivering #DF stops the machine (STOP_TRIPLE_FAULT with a report); it never
- *    returns to guest code.
+ *    returns to guest code. In VMX non-root operation it is a VM exit (reason 2) instead, and
+ *    every exception first meets the exception bitmap (vmx_event_deliver, SDM Vol. 3 25.2).
  */
 #include "cpu/exception.h"
 
@@ -317,7 +318,17 @@ static void deliver(struct cpu *c, const struct event *ev)
         break;
     }
     c->delivering = -1;
+    c->vmx.vect_info = 0;       /* delivered: nothing for an IDT-vectoring field any more */
     c->block_end = true;
+}
+
+/* Error codes: only #DF #TS #NP #SS #GP #PF #AC #CP push one (SDM Vol. 3 Table 6-1), and real
+ * mode pushes none (21.1.4). */
+static bool pushes_error(const struct cpu *c, int vector)
+{
+    static const uint32_t with_error = 1u << VEC_DF | 1u << VEC_TS | 1u << VEC_NP |
+        1u << VEC_SS | 1u << VEC_GP | 1u << VEC_PF | 1u << VEC_AC | 1u << VEC_CP;
+    return c->mode != MODE_REAL && vector < 32 && (with_error >> vector & 1);
 }
 
 void cpu_deliver_exception(struct cpu *c, int vector, bool has_error, uint32_t error, bool is_fault)
@@ -325,26 +336,35 @@ void cpu_deliver_exception(struct cpu *c, int vector, bool has_error, uint32_t e
     int first = c->delivering;
     if (!is_fault)
         c->insn_start = c->rip;     /* a trap: a fault during its delivery reports this RIP */
+    bool nonroot = c->vmx.nonroot;
     if (first >= 0 && first != DELIVERING_INTR) {
         if (first == VEC_DF) {
+            if (nonroot)
+                vmx_triple_fault_exit(c);   /* SDM Vol. 3 25.2: exit reason 2 */
             triple_fault(c, vector, has_error, error);
             return;
         }
         enum exc_class c1 = exc_class(first), c2 = exc_class(vector);
         if ((c1 == EXC_CONTRIBUTORY && c2 == EXC_CONTRIBUTORY) ||
             (c1 == EXC_PAGE_FAULT && c2 != EXC_BENIGN)) {
+            /* VMX: the second exception exits before it would form a #DF (25.2) */
+            if (nonroot)
+                vmx_event_deliver(c, (unsigned)vector, -1, has_error && pushes_error(c, vector),
+                                  error, 0);
             vector = VEC_DF;        /* abort class: error code 0 (SDM 6.15, interrupt 8) */
             has_error = true;
             error = 0;
             is_fault = false;
         }
     }
-    /* Only #DF #TS #NP #SS #GP #PF #AC #CP push an error code (SDM Vol. 3 Table 6-1), and
-     * real mode pushes none (21.1.4). */
-    static const uint32_t with_error = 1u << VEC_DF | 1u << VEC_TS | 1u << VEC_NP |
-        1u << VEC_SS | 1u << VEC_GP | 1u << VEC_PF | 1u << VEC_AC | 1u << VEC_CP;
-    if (c->mode == MODE_REAL || vector >= 32 || !(with_error >> vector & 1))
+    if (!pushes_error(c, vector))
         has_error = false;
+    /* VMX non-root: the exception bitmap (exit), else IDT-vectoring bookkeeping (vmx_event.c) */
+    if (nonroot) {
+        c->vmx.exit_rf = is_fault && vector != VEC_DB;  /* RF as the pushed image would have */
+        vmx_event_deliver(c, (unsigned)vector, -1, has_error, error, 0);
+        c->vmx.exit_rf = false;
+    }
     struct event ev = { .vector = (unsigned)vector, .kind = EV_HW, .has_err = has_error,
                         .err = error, .is_fault = is_fault, .ext = 1 };
     c->delivering = (int8_t)vector;
@@ -353,6 +373,12 @@ void cpu_deliver_exception(struct cpu *c, int vector, bool has_error, uint32_t e
 
 void cpu_deliver_interrupt(struct cpu *c, uint8_t vector, int kind)
 {
+    if (c->vmx.nonroot) {
+        /* software events: the instruction length for the IDT-vectoring / exit fields */
+        uint64_t len = kind == INTR_SOFTWARE || kind == INTR_SOFT_EXCEPTION || kind == INTR_ICEBP
+                           ? (c->rip - c->insn_start) & 0xf : 0;
+        vmx_event_deliver(c, vector, kind, false, 0, (uint32_t)len);
+    }
     struct event ev = { .vector = vector, .kind = kind, .has_err = false, .err = 0,
                         .is_fault = false,
                         .ext = (kind == INTR_SOFTWARE || kind == INTR_SOFT_EXCEPTION) ? 0u : 1u };

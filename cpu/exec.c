@@ -11,6 +11,10 @@
  *  - A fault (cpu_fault) unwinds to here with longjmp; RIP is reset to the faulting instruction
  *    and the exception is delivered (exception.c does #DF / triple-fault escalation).
  *  - Nothing here reads host time or host state: the instruction budget is the only input.
+ *  - In VMX non-root operation (c->vmx.nonroot) each block boundary first gives vmx_event.c its
+ *    turn (exits, injection); a VM exit requested inside an instruction (FAULT_VMEXIT) unwinds
+ *    here like a fault and is performed instead of an exception delivery. The block loop exists
+ *    in a root and a non-root instance, so root operation pays nothing for VMX.
  */
 #include <stdio.h>
 
@@ -126,8 +130,13 @@ static inline struct block *next_block(struct dcache *d, struct cpu *c, struct b
 }
 
 /* Execute blocks until a stop or until the budget (counted from `start`) is used up. Called
- * afresh after every fault, so its locals never live across a longjmp. */
-static void run_blocks(struct cpu *c, uint64_t start, uint64_t max_insns)
+ * afresh after every fault, so its locals never live across a longjmp. Instantiated twice:
+ * `nonroot` is a constant, so VMX root operation (and a CPU without VMX) pays nothing for the
+ * non-root boundary hook; a VM entry or exit leaves the loop (vmx_run_switch) and cpu_run picks
+ * the other instance. */
+static inline __attribute__((always_inline)) void run_blocks_impl(struct cpu *c, uint64_t start,
+                                                                  uint64_t max_insns,
+                                                                  const bool nonroot)
 {
     const struct cpu_model *model = c->model;
     struct dcache *d = c->dcache;
@@ -138,6 +147,20 @@ static void run_blocks(struct cpu *c, uint64_t start, uint64_t max_insns)
         if (done >= max_insns || c->ctr.cycles >= c->cycle_limit)
             break;
         dcache_reclaim(d);
+        if (nonroot) {
+            /* VMX non-root operation: exits and injection at this boundary (vmx_event.c) */
+            int r = vmx_event_boundary(c);
+            if (r > 0) {
+                if (!c->vmx.nonroot)
+                    break;          /* a VM exit: cpu_run continues in the root instance */
+                prev = NULL;
+                continue;
+            }
+            if (r < 0) {
+                c->stop = STOP_HLT;
+                break;
+            }
+        }
         if (c->intr_shadow == 0 && (c->nmi_pending || (c->rflags & RF_IF))) {
             accept_events(c);
             if (c->stop != STOP_NONE)
@@ -163,10 +186,23 @@ static void run_blocks(struct cpu *c, uint64_t start, uint64_t max_insns)
                                                                                  : 0xffffull;
         const struct insn *i = b->insns;
         bool single_step = c->rflags & RF_TF;
+        /* monitor trap flag (SDM Vol. 3 25.5.2): one instruction at a time, then an MTF exit */
+        const bool mtf = nonroot && (c->vmx.vmcs[VMCS_PROC_CONTROLS] & VMX_PROC_MTF);
+        /* VMX-preemption timer (25.5.1): if it expires inside this block, stop at the first
+         * instruction boundary at or past the deadline, where vmx_event_boundary exits */
+        uint64_t n_timer = b->n;
+        if (nonroot && c->vmx.preempt_armed &&
+            c->ctr.cycles + b->insns[b->n - 1].cum_cost > c->vmx.preempt_deadline) {
+            n_timer = 1;
+            while (n_timer < b->n &&
+                   c->ctr.cycles + b->insns[n_timer - 1].cum_cost < c->vmx.preempt_deadline)
+                n_timer++;
+        }
         c->block_end = false;
         c->blk_first = i;
         d->cur = c;
-        if (__builtin_expect(b->n <= max_insns - done && !c->intr_shadow && !single_step, 1)) {
+        if (__builtin_expect(b->n <= max_insns - done && !c->intr_shadow && !single_step && !mtf &&
+                             n_timer == b->n, 1)) {
             /* The whole block: the end marker stops the loop, so no count check per insn. */
             for (;;) {
                 exec_one(c, i, ripmask);
@@ -182,8 +218,11 @@ static void run_blocks(struct cpu *c, uint64_t start, uint64_t max_insns)
             uint64_t n = b->n;
             if (n > max_insns - done)
                 n = max_insns - done;
-            if (c->intr_shadow || single_step)
+            if (n > n_timer)
+                n = n_timer;
+            if (c->intr_shadow || single_step || mtf)
                 n = 1;
+            c->vmx.shadow_insn = c->intr_shadow;    /* what a VM exit of this insn saves */
             c->intr_shadow = 0;
             const struct insn *last = b->insns + n - 1;
             for (;;) {
@@ -192,15 +231,40 @@ static void run_blocks(struct cpu *c, uint64_t start, uint64_t max_insns)
                     break;
                 i++;
             }
+            c->vmx.shadow_insn = 0;
         }
         retire(c, i + 1);
         d->cur = NULL;
         prev = b->dead ? NULL : b;
 
-        if (single_step && c->stop == STOP_NONE) {
+        if (mtf && c->vmx.nonroot && c->stop == STOP_NONE)
+            c->vmx.mtf_pending = true;  /* the exit waits for a single-step #DB delivery */
+        /* (a trap-like VM exit inside the block, e.g. TPR below threshold, took the processor
+         * out of the guest: the guest's single-step trap is not delivered to the host) */
+        if (single_step && c->stop == STOP_NONE && c->vmx.nonroot == nonroot) {
             c->dr[6] |= 1u << 14;      /* DR6.BS: single-step trap, SDM Vol. 3 18.3.1.4 */
             cpu_deliver_exception(c, VEC_DB, false, 0, false);
         }
+    }
+}
+
+static void run_blocks_root(struct cpu *c, uint64_t start, uint64_t max_insns)
+{
+    run_blocks_impl(c, start, max_insns, false);
+}
+
+static void run_blocks_nonroot(struct cpu *c, uint64_t start, uint64_t max_insns)
+{
+    run_blocks_impl(c, start, max_insns, true);
+}
+
+/* VM entry and VM exit in the middle of a block: make the run loop stop at the block's end by
+ * the cycle-limit test it makes anyway (no test per block for VMX); cpu_run restores the limit. */
+void vmx_run_switch(struct cpu *c)
+{
+    if (c->cycle_limit) {
+        c->vmx.saved_cycle_limit = c->cycle_limit;
+        c->cycle_limit = 0;
     }
 }
 
@@ -217,9 +281,28 @@ uint64_t cpu_run(struct cpu *c, uint64_t max_insns)
         c->dcache->cur = NULL;
         c->rip = c->insn_start;
         c->block_end = false;
-        if (c->fault_vector != FAULT_ABORT)
+        if (c->fault_vector == FAULT_VMEXIT)
+            vmx_vmexit(c, &c->vmx.exit_req);    /* vmx_exit_raise (vmx_exit.h) */
+        else if (c->fault_vector != FAULT_ABORT) {
             cpu_deliver_exception(c, c->fault_vector, c->fault_has_error, c->fault_error, true);
+            /* MTF: a faulting instruction's exit follows the delivery of its fault (25.5.2) */
+            if (c->vmx.nonroot && (c->vmx.vmcs[VMCS_PROC_CONTROLS] & VMX_PROC_MTF))
+                c->vmx.mtf_pending = true;
+        }
+        c->vmx.shadow_insn = 0;
     }
-    run_blocks(c, start, max_insns);
+    for (;;) {
+        bool nonroot = c->vmx.nonroot;
+        if (nonroot)
+            run_blocks_nonroot(c, start, max_insns);
+        else
+            run_blocks_root(c, start, max_insns);
+        if (c->cycle_limit == 0) {      /* vmx_run_switch (a device may have lowered it since) */
+            c->cycle_limit = c->vmx.saved_cycle_limit;
+            c->vmx.saved_cycle_limit = 0;
+        }
+        if (c->vmx.nonroot == nonroot)
+            break;
+    }
     return c->ctr.insns - start;
 }

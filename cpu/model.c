@@ -65,7 +65,8 @@ static const struct key_desc scalar_keys[] = {
 };
 #define N_SCALAR (sizeof scalar_keys / sizeof scalar_keys[0])
 /* Optional keys (value 0 when absent): the VMX capability MSRs (docs/VMX.md), checked by
- * vmx_caps_check when CPUID reports VMX. */
+ * vmx_caps_check when CPUID reports VMX, and the VM-entry/VM-exit costs (cpu/vmx_entry.c,
+ * cpu/vmx_exit.c; docs/CYCLE-MODEL.md). */
 static const struct key_desc optional_keys[] = {
     { "vmx.basic", K_U64, KOFF(vmx.basic) },
     { "vmx.pinbased", K_U64, KOFF(vmx.pinbased) },
@@ -80,6 +81,9 @@ static const struct key_desc optional_keys[] = {
     { "vmx.misc", K_U64, KOFF(vmx.misc) },
     { "vmx.ept_vpid_cap", K_U64, KOFF(vmx.ept_vpid_cap) },
     { "vmx.vmfunc", K_U64, KOFF(vmx.vmfunc) },
+    { "cost.vm_entry", K_U32, KOFF(vm_entry) },
+    { "cost.vm_exit", K_U32, KOFF(vm_exit) },
+    { "cost.ept_walk_ref", K_U32, KOFF(ept_walk_ref) },
 };
 #define N_OPTIONAL (sizeof optional_keys / sizeof optional_keys[0])
 /* "seen" bits: scalar keys, then class costs, then name. */

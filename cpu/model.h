@@ -57,6 +57,11 @@ struct cpu_model {
     uint32_t exception;                /* delivery of an exception/interrupt through the IDT */
     uint32_t string_elem;              /* per element of a REP string instruction */
     uint32_t div_extra[4];             /* additional DIV cost by size 1,2,4,8 */
+    uint32_t vm_entry;                 /* a VM entry (VMLAUNCH/VMRESUME that enters), beyond the
+                                        * instruction's class cost; optional key, 0 if absent */
+    uint32_t vm_exit;                  /* a VM exit (guest-state save, host-state load) */
+    uint32_t ept_walk_ref;             /* one EPT paging-structure read of a 2-D walk (mmu/ept_walk.c);
+                                        * optional key, 0 if absent */
 
     struct cpu_model_vmx vmx;          /* VMX capability MSRs (used when CPUID.1:ECX.VMX = 1) */
 };

@@ -45,7 +45,10 @@ static inline void op_reg(unsigned id, insn_fn fn, int (*select)(struct insn *),
     X(sys_fast) \
     X(sys_io) \
     X(sys_misc) \
-    X(vmx_insn)
+    X(vmx_insn) \
+    X(vmx_launch) \
+    X(vmx_inv) \
+    X(vmx_icpt_insn)
 
 #define OPS_DECLARE(name) void name##_register(void);
 OPS_FILES(OPS_DECLARE)

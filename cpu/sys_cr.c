@@ -9,6 +9,7 @@
 #include "cpu/ops.h"
 #include "cpu/sys_ctl.h"
 #include "cpu/sys_ops.h"
+#include "cpu/vmx_intercept.h"
 #include "mmu/mmu.h"
 
 /* Operand width of MOV CR/DR: 64 bits in 64-bit mode, else 32 (SDM Vol. 2 MOV CR: "operand size
@@ -19,6 +20,8 @@ void sys_op_mov_to_cr(struct cpu *c, const struct insn *i)
 {
     sys_need_cpl0(c);
     uint64_t v = trunc_sz(c->gpr[i->op[1].reg], crdr_width(c));
+    if (c->vmx.nonroot && vmx_icpt_mov_to_cr(c, i, i->op[0].reg, &v))   /* SDM Vol. 3 25.1.3 */
+        return;
     switch (i->op[0].reg) {
     case 0: sys_write_cr0(c, v); break;
     case 2: c->cr2 = v; break;
@@ -41,6 +44,8 @@ void sys_op_mov_from_cr(struct cpu *c, const struct insn *i)
     case 8: v = c->cr8 & 0xf; break;
     default: cpu_fault_noerr(c, VEC_UD);
     }
+    if (c->vmx.nonroot)         /* exits, read shadows, TPR shadow (SDM Vol. 3 25.1.3, 25.3) */
+        vmx_icpt_mov_from_cr(c, i, i->op[1].reg, &v);
     reg_write(c, i->op[0].reg, v, crdr_width(c));
 }
 
@@ -61,6 +66,8 @@ static unsigned dr_index(struct cpu *c, unsigned n)
  * DR7: bits 10 reads as 1, 11/12/14/15 as 0 (18.2.4). Bits 63:32 of DR6/DR7 must be 0. */
 void sys_op_mov_to_dr(struct cpu *c, const struct insn *i)
 {
+    if (c->vmx.nonroot)         /* before the CPL and DR4/DR5 checks (SDM Vol. 3 25.1.3) */
+        vmx_icpt_mov_dr(c, i, i->op[0].reg, false, i->op[1].reg);
     sys_need_cpl0(c);
     unsigned n = dr_index(c, i->op[0].reg);
     uint64_t v = trunc_sz(c->gpr[i->op[1].reg], crdr_width(c));
@@ -75,6 +82,8 @@ void sys_op_mov_to_dr(struct cpu *c, const struct insn *i)
 
 void sys_op_mov_from_dr(struct cpu *c, const struct insn *i)
 {
+    if (c->vmx.nonroot)         /* before the CPL and DR4/DR5 checks (SDM Vol. 3 25.1.3) */
+        vmx_icpt_mov_dr(c, i, i->op[1].reg, true, i->op[0].reg);
     sys_need_cpl0(c);
     unsigned n = dr_index(c, i->op[1].reg);
     reg_write(c, i->op[0].reg, c->dr[n], crdr_width(c));
@@ -82,8 +91,9 @@ void sys_op_mov_from_dr(struct cpu *c, const struct insn *i)
 
 static void op_clts(struct cpu *c, const struct insn *i)
 {
-    (void)i;
     sys_need_cpl0(c);
+    if (c->vmx.nonroot && !vmx_icpt_clts(c, i))    /* SDM Vol. 3 25.1.3, 25.3 */
+        return;
     c->cr0 &= ~CR0_TS;
 }
 
@@ -91,8 +101,10 @@ static void op_clts(struct cpu *c, const struct insn *i)
 static void op_lmsw(struct cpu *c, const struct insn *i)
 {
     sys_need_cpl0(c);
-    uint64_t src = opnd_read(c, i, 0) & 0xf;
+    uint64_t src16 = opnd_read(c, i, 0), src = src16 & 0xf;
     uint64_t v = (c->cr0 & ~0xeull) | src | (c->cr0 & CR0_PE);
+    if (c->vmx.nonroot)         /* SDM Vol. 3 25.1.3, 25.3 */
+        v = vmx_icpt_lmsw(c, i, (uint16_t)src16, v);
     sys_write_cr0(c, v);
 }
 
@@ -101,10 +113,11 @@ static void op_smsw(struct cpu *c, const struct insn *i)
 {
     if (c->cr4 & CR4_UMIP && c->cpl > 0)
         cpu_fault(c, VEC_GP, 0);
+    uint64_t cr0 = c->vmx.nonroot ? vmx_icpt_cr0_read(c, c->cr0) : c->cr0;   /* SDM Vol. 3 25.3 */
     if (i->op[0].kind == OPK_MEM)
-        vwrite(c, i->seg, insn_ea(c, i), c->cr0 & 0xffff, 2);
+        vwrite(c, i->seg, insn_ea(c, i), cr0 & 0xffff, 2);
     else
-        reg_write(c, i->op[0].reg, c->cr0, i->op[0].size);
+        reg_write(c, i->op[0].reg, cr0, i->op[0].size);
 }
 
 /* Linear address of the memory operand without access checks (INVLPG, INVPCID base). */
@@ -121,6 +134,8 @@ static void op_invlpg(struct cpu *c, const struct insn *i)
 {
     sys_need_cpl0(c);
     uint64_t lin = lin_nocheck(c, i);
+    if (c->vmx.nonroot)         /* "INVLPG exiting" (SDM Vol. 3 25.1.3) */
+        vmx_icpt_invlpg(c, i, lin);
     if (c->mode == MODE_LONG64 && !sys_canonical(c, lin))
         return;
     mmu_invlpg(c, lin);
@@ -132,7 +147,11 @@ static void op_invpcid(struct cpu *c, const struct insn *i)
 {
     if (!sys_has(c, F_INVPCID) || c->mode == MODE_VM86)
         cpu_fault_noerr(c, VEC_UD);
+    if (c->vmx.nonroot)         /* "enable INVPCID" (SDM Vol. 3 25.3) */
+        vmx_icpt_invpcid_ud(c);
     sys_need_cpl0(c);
+    if (c->vmx.nonroot)         /* "INVLPG exiting" (SDM Vol. 3 25.1.3) */
+        vmx_icpt_invpcid(c, i);
     uint64_t type = trunc_sz(c->gpr[i->op[0].reg], c->mode == MODE_LONG64 ? 8 : 4);
     uint64_t ea = insn_ea(c, i);
     uint64_t pcid = vread(c, i->seg, ea, 8);
@@ -149,8 +168,9 @@ static void op_invpcid(struct cpu *c, const struct insn *i)
 
 static void op_wbinvd(struct cpu *c, const struct insn *i)
 {
-    (void)i;
     sys_need_cpl0(c);
+    if (c->vmx.nonroot)         /* INVD always, WBINVD with "WBINVD exiting" (25.1.2, 25.1.3) */
+        vmx_icpt_simple(c, i, i->id == X86_INS_INVD ? VMX_EXIT_INVD : VMX_EXIT_WBINVD);
 }
 
 /* CLFLUSH/CLFLUSHOPT: checked like a one-byte read (segment limit, paging) and otherwise nothing:

@@ -8,6 +8,7 @@
 #include "cpu/ops.h"
 #include "cpu/sys_ctl.h"
 #include "cpu/sys_seg.h"
+#include "cpu/vmx_intercept.h"
 
 static void need_umip_ok(struct cpu *c)
 {
@@ -20,6 +21,8 @@ static void need_umip_ok(struct cpu *c)
 static void op_lgdt_lidt(struct cpu *c, const struct insn *i)
 {
     sys_need_cpl0(c);
+    if (c->vmx.nonroot)         /* "descriptor-table exiting" (SDM Vol. 3 25.1.3) */
+        vmx_icpt_desc(c, i);
     uint64_t ea = insn_ea(c, i);
     uint32_t limit = (uint32_t)vread(c, i->seg, ea, 2);
     uint64_t base;
@@ -41,6 +44,8 @@ static void op_lgdt_lidt(struct cpu *c, const struct insn *i)
 static void op_sgdt_sidt(struct cpu *c, const struct insn *i)
 {
     need_umip_ok(c);
+    if (c->vmx.nonroot)         /* "descriptor-table exiting" (SDM Vol. 3 25.1.3) */
+        vmx_icpt_desc(c, i);
     const struct dtr *t = i->id == X86_INS_SGDT ? &c->gdtr : &c->idtr;
     uint64_t ea = insn_ea(c, i);
     unsigned bsz = c->mode == MODE_LONG64 ? 8 : 4;
@@ -81,6 +86,8 @@ static void op_lldt(struct cpu *c, const struct insn *i)
 {
     sys_need_prot(c);
     sys_need_cpl0(c);
+    if (c->vmx.nonroot)         /* "descriptor-table exiting" (SDM Vol. 3 25.1.3) */
+        vmx_icpt_desc(c, i);
     uint16_t sel = sel_operand(c, i, 0);
     if ((sel & 0xfffc) == 0) {
         c->ldtr.sel = sel;
@@ -105,6 +112,8 @@ static void op_ltr(struct cpu *c, const struct insn *i)
 {
     sys_need_prot(c);
     sys_need_cpl0(c);
+    if (c->vmx.nonroot)         /* "descriptor-table exiting" (SDM Vol. 3 25.1.3) */
+        vmx_icpt_desc(c, i);
     uint16_t sel = sel_operand(c, i, 0);
     if ((sel & 0xfffc) == 0)
         cpu_fault(c, VEC_GP, 0);
@@ -128,6 +137,8 @@ static void op_sldt_str(struct cpu *c, const struct insn *i)
 {
     sys_need_prot(c);
     need_umip_ok(c);
+    if (c->vmx.nonroot)         /* "descriptor-table exiting" (SDM Vol. 3 25.1.3) */
+        vmx_icpt_desc(c, i);
     uint16_t sel = i->id == X86_INS_SLDT ? c->ldtr.sel : c->tr.sel;
     if (i->op[0].kind == OPK_MEM)
         vwrite(c, i->seg, insn_ea(c, i), sel, 2);

@@ -17,7 +17,9 @@
  * local APIC does not deliver NMI, SMI, fixed or ExtINT interrupts to a waiting processor; INIT
  * again just repeats the reset. The BSP restarts at the reset vector instead (FFFF_FFF0h).
  *
- * Invariant: a processor with wait_sipi set is halted, has IF = 0 and no pending NMI.
+ * Invariant: a processor with wait_sipi set is halted, has IF = 0 and no pending NMI (in VMX
+ * non-root operation wait_sipi is the guest's wait-for-SIPI activity state, and INIT and SIPI
+ * become VM exits: cpu/vmx_event.c).
  */
 #include <string.h>
 
@@ -35,9 +37,13 @@ static void seg_real(struct segment *s, uint16_t sel, uint64_t base, uint32_t ar
 
 void cpu_init_signal(struct cpu *c)
 {
-    /* INIT is blocked in VMX root operation (SDM Vol. 3 23.8): held until VMXOFF */
-    if (vmx_init_blocked(c)) {
+    /* INIT is blocked in VMX root operation (SDM Vol. 3 23.8): held until VMXOFF. In VMX
+     * non-root operation it causes a VM exit (25.2, reason 3) at the next instruction boundary
+     * (cpu/vmx_event.c): the processor must run to take it, so it leaves HLT activity's
+     * scheduler idle state through vmx_halt_event_now. */
+    if (vmx_init_blocked(c) || c->vmx.nonroot) {
         c->vmx.init_pending = true;
+        c->block_end = true;
         return;
     }
     memset(&c->gpr, 0, sizeof c->gpr);
@@ -74,6 +80,15 @@ void cpu_init_signal(struct cpu *c)
 
 bool cpu_sipi(struct cpu *c, uint8_t vector)
 {
+    /* VMX non-root operation: a SIPI exits (reason 4, qualification = vector) only in the
+     * wait-for-SIPI activity state, and is ignored otherwise (25.2) */
+    if (c->vmx.nonroot) {
+        if (!(c->halted && c->wait_sipi))
+            return false;
+        c->vmx.sipi_pending = true;
+        c->vmx.sipi_vector = vector;
+        return true;
+    }
     if (!c->wait_sipi)
         return false;
     c->wait_sipi = false;

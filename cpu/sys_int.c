@@ -9,6 +9,7 @@
 #include "cpu/exception.h"
 #include "cpu/ops.h"
 #include "cpu/sys_ctl.h"
+#include "cpu/vmx_intercept.h"
 
 static unsigned iopl(struct cpu *c) { return (unsigned)(c->rflags >> 12) & 3; }
 
@@ -45,8 +46,9 @@ static void op_int1(struct cpu *c, const struct insn *i)
  * points after HLT, where the interrupt handler returns. */
 static void op_hlt(struct cpu *c, const struct insn *i)
 {
-    (void)i;
     sys_need_cpl0(c);
+    if (c->vmx.nonroot)         /* "HLT exiting" (SDM Vol. 3 25.1.3) */
+        vmx_icpt_simple(c, i, VMX_EXIT_HLT);
     c->halted = true;
     c->stop = STOP_HLT;
     c->block_end = true;
@@ -132,8 +134,8 @@ static int sel_pushf(struct insn *i)
 
 static void op_pause(struct cpu *c, const struct insn *i)
 {
-    (void)c;
-    (void)i;
+    if (c->vmx.nonroot)         /* "PAUSE exiting", PAUSE-loop exiting (SDM Vol. 3 25.1.3) */
+        vmx_icpt_pause(c, i, &c->vmx.ple);
 }
 
 static void op_undefined(struct cpu *c, const struct insn *i)

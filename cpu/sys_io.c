@@ -8,6 +8,7 @@
  */
 #include "cpu/ops.h"
 #include "cpu/sys_seg.h"
+#include "cpu/vmx_intercept.h"
 #include "sim/bus.h"
 
 /* Elements of a REP INS/OUTS done per execution before the instruction is restarted, so one
@@ -51,6 +52,8 @@ static void op_in(struct cpu *c, const struct insn *i)
     unsigned size = i->op[0].size;
     uint16_t port = port_of(c, i, 1);
     io_check(c, port, size);
+    if (c->vmx.nonroot)         /* I/O exiting after the permission checks (SDM Vol. 3 25.1.1) */
+        vmx_icpt_io(c, i, port, size, true, i->op[1].kind == OPK_IMM);
     reg_write(c, R_RAX, bus_in(c->bus, port, size), size);
 }
 
@@ -59,6 +62,8 @@ static void op_out(struct cpu *c, const struct insn *i)
     unsigned size = i->op[1].size;
     uint16_t port = port_of(c, i, 0);
     io_check(c, port, size);
+    if (c->vmx.nonroot)         /* I/O exiting after the permission checks (SDM Vol. 3 25.1.1) */
+        vmx_icpt_io(c, i, port, size, false, i->op[0].kind == OPK_IMM);
     bus_out(c->bus, port, (uint32_t)trunc_sz(c->gpr[R_RAX], size), size);
 }
 
@@ -75,6 +80,8 @@ static void op_string_io(struct cpu *c, const struct insn *i)
     if (count == 0)
         return;
     io_check(c, port, size);
+    if (c->vmx.nonroot)         /* before the memory checks (SDM Vol. 3 25.1.1) */
+        vmx_icpt_string_io(c, i, port, size, in, rep);
     for (unsigned n = 0; count; n++) {
         if (n == IO_REP_CHUNK) {
             c->rip = c->insn_start;     /* continue with the rest on the next execution */

@@ -8,10 +8,12 @@
  */
 #include "cpu/ops.h"
 #include "cpu/sys_ctl.h"
+#include "cpu/vmx_intercept.h"
 
 static void op_cpuid(struct cpu *c, const struct insn *i)
 {
-    (void)i;
+    if (c->vmx.nonroot)         /* VM exit 10, unconditional (SDM Vol. 3 25.1.2) */
+        vmx_icpt_simple(c, i, VMX_EXIT_CPUID);
     uint32_t r[4];
     sys_cpuid(c, (uint32_t)c->gpr[R_RAX], (uint32_t)c->gpr[R_RCX], r);
     c->gpr[R_RAX] = r[0];
@@ -57,9 +59,10 @@ static void op_xgetbv(struct cpu *c, const struct insn *i)
  * AVX (2) needs SSE (1), the AVX-512 bits 7:5 together and with AVX, the MPX bits 4:3 together. */
 static void op_xsetbv(struct cpu *c, const struct insn *i)
 {
-    (void)i;
     need_osxsave(c);
     sys_need_cpl0(c);
+    if (c->vmx.nonroot)         /* VM exit 55, unconditional (SDM Vol. 3 25.1.2) */
+        vmx_icpt_simple(c, i, VMX_EXIT_XSETBV);
     uint64_t v = (uint32_t)c->gpr[R_RAX] | c->gpr[R_RDX] << 32;
     if ((uint32_t)c->gpr[R_RCX] != 0 || !(v & 1) || (v & ~xcr0_supported(c)))
         cpu_fault(c, VEC_GP, 0);

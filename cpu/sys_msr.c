@@ -12,6 +12,7 @@
 #include "cpu/ops.h"
 #include "cpu/sys_ctl.h"
 #include "cpu/sys_ops.h"
+#include "cpu/vmx_intercept.h"
 #include "mmu/mmu.h"
 
 enum {
@@ -104,7 +105,7 @@ static bool msr_read(struct cpu *c, uint32_t msr, uint64_t *v)
     if (vmx_msr(msr))           /* VMX capability MSRs 0x480-0x491, read-only (cpu/vmx_caps.c) */
         return vmx_msr_read(c, msr, v);
     switch (msr) {
-    case MSR_TSC: *v = tsc_now(c); return true;
+    case MSR_TSC: *v = tsc_now(c) + vmx_tsc_offset(c); return true;   /* SDM Vol. 3 25.3 */
     case MSR_PLATFORM_ID: *v = 0; return true;
     case MSR_APIC_BASE: *v = m->apic_base; return true;
     case MSR_FEATURE_CONTROL: *v = m->feature_control; return true;
@@ -271,8 +272,9 @@ static void msr_write(struct cpu *c, uint32_t msr, uint64_t v)
 
 static void op_rdmsr(struct cpu *c, const struct insn *i)
 {
-    (void)i;
     sys_need_cpl0(c);
+    if (c->vmx.nonroot)         /* MSR bitmaps (SDM Vol. 3 25.1.3) */
+        vmx_icpt_msr(c, i, false);
     uint64_t v;
     if (!msr_read(c, (uint32_t)c->gpr[R_RCX], &v))
         gp0(c);
@@ -282,8 +284,9 @@ static void op_rdmsr(struct cpu *c, const struct insn *i)
 
 static void op_wrmsr(struct cpu *c, const struct insn *i)
 {
-    (void)i;
     sys_need_cpl0(c);
+    if (c->vmx.nonroot)         /* MSR bitmaps (SDM Vol. 3 25.1.3) */
+        vmx_icpt_msr(c, i, true);
     uint64_t v = (uint32_t)c->gpr[R_RAX] | c->gpr[R_RDX] << 32;
     msr_write(c, (uint32_t)c->gpr[R_RCX], v);
     c->block_end = true;
@@ -292,10 +295,11 @@ static void op_wrmsr(struct cpu *c, const struct insn *i)
 /* RDTSC: #GP(0) at CPL > 0 when CR4.TSD = 1 (SDM Vol. 2 RDTSC). */
 static void op_rdtsc(struct cpu *c, const struct insn *i)
 {
-    (void)i;
     if ((c->cr4 & CR4_TSD) && c->cpl > 0)
         gp0(c);
-    uint64_t t = tsc_now(c);
+    if (c->vmx.nonroot)         /* "RDTSC exiting" (25.1.3), TSC offsetting (25.3) */
+        vmx_icpt_rdtsc(c, i, i->id == X86_INS_RDTSCP);
+    uint64_t t = tsc_now(c) + vmx_tsc_offset(c);
     c->gpr[R_RAX] = (uint32_t)t;
     c->gpr[R_RDX] = t >> 32;
 }
@@ -304,6 +308,8 @@ static void op_rdtscp(struct cpu *c, const struct insn *i)
 {
     if (!sys_has(c, F_RDTSCP))
         cpu_fault_noerr(c, VEC_UD);
+    if (c->vmx.nonroot)         /* "enable RDTSCP" (SDM Vol. 3 25.3) */
+        vmx_icpt_rdtscp_ud(c);
     op_rdtsc(c, i);
     c->gpr[R_RCX] = (uint32_t)c->msr.tsc_aux;
 }

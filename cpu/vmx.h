@@ -12,7 +12,7 @@
  *    The region in memory is stale until VMCLEAR, VMXOFF or a VMPTRLD of another VMCS writes
  *    the cache back (vmx_vmcs_flush).
  *  - Every field value in `vmcs` is already truncated to the field's width.
- *  - This header includes no other hvsim header but vmx_fields.h: cpu.h includes it.
+ *  - This header includes no other hvsim header but vmx_fields.h and vmx_exit.h: cpu.h includes it.
  */
 #ifndef HVSIM_VMX_H
 #define HVSIM_VMX_H
@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cpu/vmx_exit.h"
 #include "cpu/vmx_fields.h"
 
 #ifdef __cplusplus
@@ -28,8 +29,17 @@ extern "C" {
 
 struct cpu;
 struct cpu_model;
+struct insn;
 
 #define VMX_NO_VMCS UINT64_MAX          /* current-VMCS pointer "invalid" (SDM 30.3 VMXON) */
+
+/* PAUSE-loop exiting (SDM Vol. 3 25.1.3): the processor's record of PAUSEs at CPL 0, in TSC
+ * ticks (vmx_ple_pause in vmx_intercept.c). */
+struct vmx_ple_state {
+    uint64_t last;      /* TSC of the last PAUSE at CPL 0 */
+    uint64_t first;     /* TSC of the PAUSE that was the first of the current loop */
+    bool valid;         /* false after VM entry: the next PAUSE at CPL 0 starts a loop */
+};
 
 struct vmx_state {
     bool on;                /* in VMX operation: between a successful VMXON and VMXOFF */
@@ -40,6 +50,44 @@ struct vmx_state {
     uint64_t vmxon_ptr;     /* physical address of the VMXON region */
     uint64_t vmcs_ptr;      /* current-VMCS pointer, or VMX_NO_VMCS */
     uint64_t vmcs[VMX_NFIELDS];     /* cached copy of the current VMCS, indexed by enum vmcs_field */
+    struct vmx_exit_req exit_req;   /* the exit requested by vmx_exit_raise (vmx_exit.h) */
+    struct vmx_ple_state ple;       /* PAUSE-loop exiting record, invalidated by VM entry */
+
+    /* --- VM entry / VM exit / events in non-root operation (vmx_entry.c, vmx_exit.c,
+     * vmx_event.c). Meaningful only while `nonroot` (vectoring: only while an event is being
+     * delivered in non-root operation). --- */
+    uint32_t vect_info;     /* IDT-vectoring information of the event being delivered (24.9.3),
+                             * 0 when none: an exit during its delivery reports it */
+    uint32_t vect_error;    /* its error code */
+    uint32_t vect_len;      /* its instruction length (software interrupts/exceptions) */
+    bool root_nmi_blocked;  /* with "virtual NMIs": the processor's own NMI blocking, kept
+                             * here while c->nmi_blocked is the guest's virtual-NMI blocking */
+    bool exit_rf;           /* an exception exit for a fault: RFLAGS.RF saved as 1 (28.3.3) */
+    bool pf_cr2_saved;      /* the MMU kept CR2 from before a non-root #PF in pf_cr2 (it writes
+                             * CR2 before raising #PF): a #PF VM exit restores it (27.1) */
+    uint64_t pf_cr2;
+    bool mtf_pending;       /* monitor trap flag: exit at the next instruction boundary (25.5.2) */
+    bool inject_pending;    /* VM entry injects an event at the first boundary (27.5) */
+    bool injecting;         /* delivering an injected event: no exception-bitmap exits (27.5.1) */
+    bool sipi_pending;      /* a SIPI arrived in wait-for-SIPI activity: exit 4 (25.2) */
+    uint8_t sipi_vector;
+    uint8_t activity;       /* guest activity state in non-root operation (24.4.2): 0 active,
+                             * 1 HLT, 2 shutdown, 3 wait-for-SIPI (c->halted while not 0) */
+    uint8_t shadow_insn;    /* interrupt shadow (1 STI, 2 MOV SS) covering the instruction being
+                             * executed (exec.c clears c->intr_shadow before it runs) */
+    bool preempt_armed;     /* VMX-preemption timer counting (25.5.1) */
+    uint64_t preempt_deadline;      /* c->ctr.cycles at which the timer reaches 0 */
+    uint64_t saved_cycle_limit;     /* c->cycle_limit while vmx_run_switch holds it at 0 */
+    uint64_t exit_cycle;    /* c->ctr.cycles at the last VM exit (root time per exit reason) */
+    int last_exit;          /* 1 + basic reason of the last VM exit not yet followed by an
+                             * entry, 0 if none */
+    struct vmx_counters {
+        uint64_t entries, entry_fails;      /* VM entries (VMLAUNCH/VMRESUME that entered) and
+                                             * VM-entry failures (VMfail or exit bit 31) */
+        uint64_t exits[VMX_EXIT_NREASONS];  /* VM exits by basic reason */
+        uint64_t cycles[VMX_EXIT_NREASONS]; /* cycles from the exit to the next VM entry (the
+                                             * exit and entry costs and the host's handling) */
+    } ctr;
 };
 
 /* ---------------------------------------------------------------- VMCS memory format (ours)
@@ -82,6 +130,7 @@ enum {
 #define VMX_PIN_PREEMPT_TIMER   (1u << 6)
 #define VMX_PIN_POSTED_INTR     (1u << 7)
 #define VMX_PROC_TPR_SHADOW     (1u << 21)
+#define VMX_PROC_MTF            (1u << 27)
 #define VMX_PROC_SECONDARY      (1u << 31)
 #define VMX_PROC2_APIC_ACCESS   (1u << 0)
 #define VMX_PROC2_EPT           (1u << 1)
@@ -157,6 +206,12 @@ void vmx_reset(struct cpu *c);
  * vmx.init_pending instead of being taken (cpu_init_signal's caller/entry checks this). */
 bool vmx_init_blocked(const struct cpu *c);
 
+/* Shared by the VMX instruction files (vmx_insn.c, vmx_launch.c, vmx_inv.c): the #UD rows of
+ * every VMX instruction but VMXON (not in VMX operation, CR0.PE = 0, RFLAGS.VM = 1, compatibility
+ * mode), and the decode-time selector that makes LOCK #UD. */
+void vmx_need_mode(struct cpu *c);
+int  vmx_sel(struct insn *i);
+
 /* VM-instruction error numbers (SDM Vol. 3 30.4, Table 30-1). */
 enum vmx_insn_error {
     VMXERR_VMCALL_IN_ROOT = 1, VMXERR_VMCLEAR_BAD_ADDR = 2, VMXERR_VMCLEAR_VMXON_PTR = 3,
@@ -178,6 +233,68 @@ void vmx_succeed(struct cpu *c);
 void vmx_fail_invalid(struct cpu *c);
 void vmx_fail_valid(struct cpu *c, enum vmx_insn_error err);
 void vmx_fail(struct cpu *c, enum vmx_insn_error err);   /* Valid if there is a current VMCS */
+
+/* ---------------------------------------------------------------- VM entry and VM exit
+ * (SDM Vol. 3 chapters 25-28; docs/VMX.md "VM entry", "VM exit", "Events in VMX non-root
+ * operation"). */
+
+/* VM-entry checks (vmx_entry_check.c), pure functions of the current VMCS and the CPU model (and
+ * the host's own CR/EFER where 27.2 says so). vmx_check_controls: 0 or VMXERR_ENTRY_BAD_CONTROLS
+ * (27.2.1); vmx_check_host_state: 0 or VMXERR_ENTRY_BAD_HOST_STATE (27.2.2-27.2.4);
+ * vmx_check_guest_state: true if 27.3.1 passes, else false with the exit qualification of 27.8
+ * (0; 2 PDPTEs, checked at load time; 3 NMI injection while blocked by STI; 4 VMCS link pointer). */
+enum vmx_insn_error vmx_check_controls(const struct cpu *c);
+enum vmx_insn_error vmx_check_host_state(const struct cpu *c);
+bool vmx_check_guest_state(const struct cpu *c, uint32_t *qual);
+
+/* VM entry after the checks (vmx_entry.c, 27.3.2-27.7): load guest state; 0, or -1 with a
+ * VM-entry failure already performed (reason 33 qual 2 PDPTEs). */
+int  vmx_entry_load_guest(struct cpu *c);
+/* MSR-load list of VM entry (27.4): 0, or the 1-based index of the failing entry. */
+uint32_t vmx_entry_load_msrs(struct cpu *c);
+/* Event injection, activity and interruptibility state, timers: the last step of VM entry. */
+void vmx_entry_finish(struct cpu *c);
+/* Deliver the event of the VM-entry interruption-information field (27.5), at the guest's first
+ * instruction boundary (vmx_event_boundary). */
+void vmx_entry_inject(struct cpu *c);
+/* MSR access for the MSR lists as WRMSR/RDMSR at CPL 0 would do it: false where they would #GP. */
+bool vmx_list_wrmsr(struct cpu *c, uint32_t msr, uint64_t v);
+bool vmx_list_rdmsr(struct cpu *c, uint32_t msr, uint64_t *v);
+
+/* A VM entry or VM exit happened inside a block: the run loop (cpu/exec.c, which runs root and
+ * non-root operation in separate loop instances) must leave the block loop at its end. */
+void vmx_run_switch(struct cpu *c);
+
+/* The name of a basic exit reason (Appendix C), for reports; "reserved" for unused numbers. */
+const char *vmx_exit_reason_name(unsigned reason);
+
+/* A VM-entry failure after the guest-state checks (27.8): exit reason `reason` | bit 31 with
+ * `qual`, host state loaded as a VM exit does (vmx_exit.c). */
+void vmx_entry_fail(struct cpu *c, uint32_t reason, uint64_t qual);
+
+/* Events in VMX non-root operation (vmx_event.c, 25.2-25.5, 26.x). vmx_event_boundary is called
+ * by the run loop at an instruction boundary in non-root operation (before ordinary event
+ * acceptance): it performs any exit due now (MTF, preemption timer, NMI/interrupt windows,
+ * external interrupts, NMIs, INIT/SIPI) or the VM-entry injection, and returns 1 if one
+ * happened, -1 if the guest is in an activity state no ordinary event leaves (wait-for-SIPI,
+ * shutdown: the run loop stops as halted), 0 otherwise. */
+int vmx_event_boundary(struct cpu *c);
+/* Exception or interrupt about to be delivered in non-root operation (exception.c): exits if the
+ * exception bitmap (with the #PF error-code mask/match) or NMI exiting says so, else records the
+ * IDT-vectoring information for an exit during its delivery. kind: enum intr_kind or -1 for a
+ * processor-detected exception. */
+void vmx_event_deliver(struct cpu *c, unsigned vector, int kind, bool has_err, uint32_t err,
+                       uint32_t insn_len);
+/* Triple fault in non-root operation: exit reason 2 (25.2). */
+__attribute__((noreturn)) void vmx_triple_fault_exit(struct cpu *c);
+/* The value of the VMX-preemption timer now (25.5.1). */
+uint32_t vmx_preempt_value(const struct cpu *c);
+/* For the scheduler (sim/sched.c), about a halted processor in non-root operation: the cycle
+ * count at which it must run again (preemption timer), or UINT64_MAX; whether an event it has
+ * now would make it run (an exit or a delivery); whether any interrupt could ever wake it. */
+uint64_t vmx_wake_cycle(const struct cpu *c);
+bool vmx_halt_event_now(const struct cpu *c);
+bool vmx_halt_wakeable(const struct cpu *c);
 
 #ifdef __cplusplus
 }

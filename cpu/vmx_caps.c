@@ -87,10 +87,21 @@ bool vmx_cr_fixed_ok(const struct cpu *c, uint64_t cr0, uint64_t cr4)
            (cr4 & VMX_CR4_FIXED0) == VMX_CR4_FIXED0 && !(cr4 & ~sys_cr4_valid(c));
 }
 
+/* In VMX root operation the value must satisfy the fixed bits (23.8). In non-root operation the
+ * guest/host masks decide first (a MOV that changes an owned bit exits, vmx_icpt_cr.c) and the
+ * value that would be loaded must still satisfy the fixed bits, except CR0.PE and CR0.PG when the
+ * "unrestricted guest" control is 1 (SDM Vol. 3 25.3, MOV to CR0 / MOV to CR4). */
 void vmx_check_cr_write(struct cpu *c, uint64_t cr0, uint64_t cr4)
 {
-    /* VMX root operation; in non-root operation the guest/host masks decide (a later part) */
-    if (c->vmx.on && !c->vmx.nonroot && !vmx_cr_fixed_ok(c, cr0, cr4))
+    if (!c->vmx.on)
+        return;
+    if (c->vmx.nonroot) {
+        uint64_t proc = c->vmx.vmcs[VMCS_PROC_CONTROLS];
+        uint64_t proc2 = (proc & VMX_PROC_SECONDARY) ? c->vmx.vmcs[VMCS_PROC_CONTROLS2] : 0;
+        if (proc2 & (1u << 7))          /* unrestricted guest (24.6.2, Table 24-7) */
+            cr0 |= CR0_PE | CR0_PG;
+    }
+    if (!vmx_cr_fixed_ok(c, cr0, cr4))
         cpu_fault(c, VEC_GP, 0);
 }
 

@@ -1,7 +1,6 @@
-/* vmx_insn.c — the VMX instructions of SDM Vol. 3 chapter 30: VMXON, VMXOFF, VMCLEAR, VMPTRLD,
- * VMPTRST, VMREAD, VMWRITE; and the entry points for VMLAUNCH, VMRESUME, VMCALL, INVEPT, INVVPID
- * and VMFUNC, which raise their #UD outside VMX operation and stop the machine as unsupported
- * inside it until VM entry exists (a later part of issue 5).
+/* vmx_insn.c — the VMCS-maintenance and VMX-operation instructions of SDM Vol. 3 chapter 30:
+ * VMXON, VMXOFF, VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE. (VMLAUNCH, VMRESUME and VMCALL are in
+ * vmx_launch.c; INVEPT, INVVPID and VMFUNC in vmx_inv.c.)
  *
  * Each handler follows the SDM pseudocode of its instruction in order: #UD conditions, then (in
  * VMX non-root operation) the VM exit, then #GP(0) for CPL > 0, then the memory operand and the
@@ -19,6 +18,7 @@
 #include "cpu/sys_ctl.h"
 #include "cpu/sys_ops.h"
 #include "cpu/vmx.h"
+#include "cpu/vmx_intercept.h"
 #include "sim/bus.h"
 
 /* IA32_FEATURE_CONTROL bits (SDM Vol. 3 23.7). hvsim has no SMX, so "outside SMX" applies. */
@@ -27,21 +27,18 @@
 
 /* The #UD rows shared by every VMX instruction but VMXON: not in VMX operation, CR0.PE = 0,
  * RFLAGS.VM = 1, or compatibility mode (IA32_EFER.LMA = 1 and CS.L = 0). */
-static void need_vmx_mode(struct cpu *c)
+void vmx_need_mode(struct cpu *c)
 {
     if (!c->vmx.on || !(c->cr0 & CR0_PE) || (c->rflags & RF_VM) || c->mode == MODE_COMPAT)
         cpu_fault_noerr(c, VEC_UD);
 }
 
-/* In VMX non-root operation these instructions cause VM exits: not reachable before VM entry
- * exists; kept as a clean stop so the slot is visible. */
-static void nonroot_exit(struct cpu *c, const char *what)
+/* In VMX non-root operation these instructions cause VM exits unconditionally, after their #UD
+ * checks and before the CPL check (SDM Vol. 3 25.1.2, 30.3 pseudocode): vmx_intercept.c. */
+static void nonroot_exit(struct cpu *c, const struct insn *i, enum vmx_exit_reason reason)
 {
-    if (c->vmx.nonroot) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "%s in VMX non-root operation (VM exit not implemented)", what);
-        sys_unsupported(c, msg);
-    }
+    if (c->vmx.nonroot)
+        vmx_icpt_vmx_insn(c, i, reason);
 }
 
 /* A VMXON/VMCS pointer is valid if 4 KiB-aligned and within the physical-address width (32 bits
@@ -68,7 +65,7 @@ static void op_vmxon(struct cpu *c, const struct insn *i)
         c->mode == MODE_COMPAT)
         cpu_fault_noerr(c, VEC_UD);
     if (c->vmx.on) {
-        nonroot_exit(c, "VMXON");
+        nonroot_exit(c, i, VMX_EXIT_VMXON);
         sys_need_cpl0(c);
         vmx_fail(c, VMXERR_VMXON_IN_ROOT);
         return;
@@ -101,8 +98,8 @@ static void op_vmxon(struct cpu *c, const struct insn *i)
 static void op_vmxoff(struct cpu *c, const struct insn *i)
 {
     (void)i;
-    need_vmx_mode(c);
-    nonroot_exit(c, "VMXOFF");
+    vmx_need_mode(c);
+    nonroot_exit(c, i, VMX_EXIT_VMXOFF);
     sys_need_cpl0(c);
     /* dual-monitor treatment of SMIs is never active (IA32_VMX_BASIC[49] = 0): no VMfail(23) */
     vmx_vmcs_flush(c);
@@ -120,8 +117,8 @@ static void op_vmxoff(struct cpu *c, const struct insn *i)
 
 static void op_vmclear(struct cpu *c, const struct insn *i)
 {
-    need_vmx_mode(c);
-    nonroot_exit(c, "VMCLEAR");
+    vmx_need_mode(c);
+    nonroot_exit(c, i, VMX_EXIT_VMCLEAR);
     sys_need_cpl0(c);
     uint64_t pa = read_m64(c, i);
     if (bad_pointer(c, pa)) {
@@ -147,8 +144,8 @@ static void op_vmclear(struct cpu *c, const struct insn *i)
 
 static void op_vmptrld(struct cpu *c, const struct insn *i)
 {
-    need_vmx_mode(c);
-    nonroot_exit(c, "VMPTRLD");
+    vmx_need_mode(c);
+    nonroot_exit(c, i, VMX_EXIT_VMPTRLD);
     sys_need_cpl0(c);
     uint64_t pa = read_m64(c, i);
     if (bad_pointer(c, pa)) {
@@ -175,8 +172,8 @@ static void op_vmptrld(struct cpu *c, const struct insn *i)
 
 static void op_vmptrst(struct cpu *c, const struct insn *i)
 {
-    need_vmx_mode(c);
-    nonroot_exit(c, "VMPTRST");
+    vmx_need_mode(c);
+    nonroot_exit(c, i, VMX_EXIT_VMPTRST);
     sys_need_cpl0(c);
     vwrite(c, i->seg, insn_ea(c, i), c->vmx.vmcs_ptr, 8);
     vmx_succeed(c);
@@ -199,8 +196,8 @@ static int field_of_reg(struct cpu *c, unsigned reg)
 /* VMREAD r/m, r: op[0] destination, op[1] the encoding register. */
 static void op_vmread(struct cpu *c, const struct insn *i)
 {
-    need_vmx_mode(c);
-    nonroot_exit(c, "VMREAD");
+    vmx_need_mode(c);
+    nonroot_exit(c, i, VMX_EXIT_VMREAD);
     sys_need_cpl0(c);
     if (c->vmx.vmcs_ptr == VMX_NO_VMCS) {
         vmx_fail_invalid(c);
@@ -222,8 +219,8 @@ static void op_vmread(struct cpu *c, const struct insn *i)
 /* VMWRITE r, r/m: op[0] the encoding register, op[1] the source. */
 static void op_vmwrite(struct cpu *c, const struct insn *i)
 {
-    need_vmx_mode(c);
-    nonroot_exit(c, "VMWRITE");
+    vmx_need_mode(c);
+    nonroot_exit(c, i, VMX_EXIT_VMWRITE);
     sys_need_cpl0(c);
     if (c->vmx.vmcs_ptr == VMX_NO_VMCS) {
         vmx_fail_invalid(c);
@@ -246,63 +243,21 @@ static void op_vmwrite(struct cpu *c, const struct insn *i)
     vmx_succeed(c);
 }
 
-/* ------------------------------------------------------------------ not yet implemented */
-
-/* VMLAUNCH, VMRESUME, VMCALL, INVEPT, INVVPID: #UD outside VMX operation (and, but for VMCALL,
- * in real/virtual-8086/compatibility mode); inside, a clean stop until VM entry and EPT/VPID
- * exist (issue 5, later parts). */
-static void op_vmx_later(struct cpu *c, const struct insn *i)
-{
-    if (i->id == X86_INS_VMCALL) {
-        if (!c->vmx.on)
-            cpu_fault_noerr(c, VEC_UD);
-    } else {
-        need_vmx_mode(c);
-    }
-    /* INVEPT/INVVPID are #UD on a processor that does not support them (IA32_VMX_EPT_VPID_CAP
-     * bits 20 and 32, present only with the matching secondary control) */
-    uint64_t cap = 0;
-    if ((i->id == X86_INS_INVEPT || i->id == X86_INS_INVVPID) &&
-        (!vmx_msr_read(c, MSR_VMX_EPT_VPID_CAP, &cap) ||
-         !(cap & (i->id == X86_INS_INVEPT ? 1ull << 20 : 1ull << 32))))
-        cpu_fault_noerr(c, VEC_UD);
-    char msg[96];
-    snprintf(msg, sizeof msg, "%s in VMX operation (not implemented yet)",
-             i->id == X86_INS_VMLAUNCH ? "VMLAUNCH" : i->id == X86_INS_VMRESUME ? "VMRESUME" :
-             i->id == X86_INS_VMCALL ? "VMCALL" : i->id == X86_INS_INVEPT ? "INVEPT" : "INVVPID");
-    sys_unsupported(c, msg);
-}
-
-/* VMFUNC: #UD in VMX root operation and outside VMX operation (SDM 30.3 VMFUNC); it only
- * exists in non-root operation, which needs VM entry. */
-static void op_vmfunc(struct cpu *c, const struct insn *i)
-{
-    (void)i;
-    if (!c->vmx.nonroot)
-        cpu_fault_noerr(c, VEC_UD);
-    sys_unsupported(c, "VMFUNC in VMX non-root operation (not implemented yet)");
-}
-
 /* LOCK is #UD on every VMX instruction; the memory forms must have a memory operand (the
- * register forms of 0F C7 /6 and /7 are other instructions, which Capstone names apart). */
-static int sel_vmx(struct insn *i)
+ * register forms of 0F C7 /6 and /7 are other instructions, which Capstone names apart). Shared
+ * by every VMX instruction file. */
+int vmx_sel(struct insn *i)
 {
     return (i->pfx & PFX_LOCK) ? -1 : 0;
 }
 
 void vmx_insn_register(void)
 {
-    op_reg(X86_INS_VMXON, op_vmxon, sel_vmx, CLS_SERIAL);
-    op_reg(X86_INS_VMXOFF, op_vmxoff, sel_vmx, CLS_SERIAL);
-    op_reg(X86_INS_VMCLEAR, op_vmclear, sel_vmx, CLS_SERIAL);
-    op_reg(X86_INS_VMPTRLD, op_vmptrld, sel_vmx, CLS_SERIAL);
-    op_reg(X86_INS_VMPTRST, op_vmptrst, sel_vmx, CLS_SYSTEM);
-    op_reg(X86_INS_VMREAD, op_vmread, sel_vmx, CLS_SYSTEM);
-    op_reg(X86_INS_VMWRITE, op_vmwrite, sel_vmx, CLS_SYSTEM);
-    op_reg(X86_INS_VMLAUNCH, op_vmx_later, sel_vmx, CLS_SERIAL);
-    op_reg(X86_INS_VMRESUME, op_vmx_later, sel_vmx, CLS_SERIAL);
-    op_reg(X86_INS_VMCALL, op_vmx_later, sel_vmx, CLS_SERIAL);
-    op_reg(X86_INS_INVEPT, op_vmx_later, sel_vmx, CLS_SERIAL);
-    op_reg(X86_INS_INVVPID, op_vmx_later, sel_vmx, CLS_SERIAL);
-    op_reg(X86_INS_VMFUNC, op_vmfunc, sel_vmx, CLS_SERIAL);
+    op_reg(X86_INS_VMXON, op_vmxon, vmx_sel, CLS_SERIAL);
+    op_reg(X86_INS_VMXOFF, op_vmxoff, vmx_sel, CLS_SERIAL);
+    op_reg(X86_INS_VMCLEAR, op_vmclear, vmx_sel, CLS_SERIAL);
+    op_reg(X86_INS_VMPTRLD, op_vmptrld, vmx_sel, CLS_SERIAL);
+    op_reg(X86_INS_VMPTRST, op_vmptrst, vmx_sel, CLS_SYSTEM);
+    op_reg(X86_INS_VMREAD, op_vmread, vmx_sel, CLS_SYSTEM);
+    op_reg(X86_INS_VMWRITE, op_vmwrite, vmx_sel, CLS_SYSTEM);
 }

@@ -11,6 +11,11 @@
  *    entry that denies the access (or lacks D for a write) is dropped and the access re-walks,
  *    and only the walk can fault (so a fault always reflects memory, and the page fault
  *    invalidates the faulting page's entries as SDM 4.10.4.1 says).
+ *  - VMX (SDM Vol. 3 29.4): the TLB context is (VPID, EPT context, PCID), set by mmu_vmx_switch
+ *    from the current VMCS. Under EPT a walk that fails in EPT raises the EPT violation or
+ *    misconfiguration VM exit (vmx_exit_raise); an access to the APIC-access page raises the
+ *    APIC-access VM exit or is virtualized (mmu/vapic.c) and is never cached, so neither a TLB
+ *    hit nor a fast slot serves it.
  */
 #include "mmu/mmu.h"
 
@@ -18,6 +23,7 @@
 
 #include "cpu/cpu.h"
 #include "cpu/dcache.h"
+#include "mmu/ept.h"
 #include "mmu/paging.h"
 #include "mmu/tlb.h"
 #include "sim/bus.h"
@@ -100,10 +106,13 @@ static void rebuild(struct cpu *c)
             t->fdeny[acc][x] = t->deny[acc][x] |
                                (ac_applies(c->cr0, acc, (x >> 1) == 3, x & 1) ? TF_V : 0);
         }
-    /* 4.10.1: the current PCID is CR3[11:0] with CR4.PCIDE=1 (4-level paging only), else 0. */
+    /* 4.10.1: the current PCID is CR3[11:0] with CR4.PCIDE=1 (4-level paging only), else 0.
+     * With paging off under EPT, accesses use guest-physical mappings (29.4.1). */
     uint16_t pcid = 0;
     if ((c->cr4 & CR4_PCIDE) && pg_mode_of(c->cr0, c->cr4, c->msr.efer) == PG_4L)
         pcid = (uint16_t)(c->cr3 & 0xfff);
+    else if (t->ept_on && !(c->cr0 & CR0_PG))
+        pcid = TLB_PCID_GPA;
     if (pcid != t->pcid) {
         t->pcid = pcid;
         tlb_fast_clear(t);
@@ -132,6 +141,14 @@ int mmu_load_pdptes_at(struct cpu *c, uint64_t cr3)
     /* 4.4.1: four 8-byte PDPTEs at CR3[31:5]; reserved: 63:MAXPHYADDR, 8:5, 2:1 (Table 4-8). */
     uint64_t rsvd = (~0ull << c->tlb->max_phys_bits) | 0x1e6ull;
     uint64_t base = cr3 & 0xffffffe0ull, v[4];
+    if (c->tlb->ept_on) {
+        /* 29.3.2: under EPT the PDPTE load reads guest-physical memory (GLA not valid) */
+        struct vmx_exit_req x;
+        uint64_t hpa;
+        if (!mmu_ept_pse(c, base, 0, false, false, WALK_COUNT | WALK_COMMIT, &hpa, &x))
+            vmx_exit_raise(c, &x);
+        base = hpa;
+    }
     for (int k = 0; k < 4; k++) {
         v[k] = mmu_phys_read(c, base + 8u * k, 8);
         if ((v[k] & PTE_P) && (v[k] & rsvd))
@@ -239,6 +256,12 @@ static inline void sync(struct cpu *c)
 
 static _Noreturn void page_fault(struct cpu *c, uint64_t lin, uint32_t ec)
 {
+    /* a #PF in VMX non-root operation that causes a VM exit leaves CR2 unchanged (SDM Vol. 3
+     * 27.1): keep the old value for vmx_event.c to restore if the exception bitmap exits */
+    if (c->vmx.nonroot) {
+        c->vmx.pf_cr2 = c->cr2;
+        c->vmx.pf_cr2_saved = true;
+    }
     c->cr2 = lin;   /* SDM 4.7: CR2 holds the linear address that caused the fault */
     cpu_fault(c, VEC_PF, ec);
 }
@@ -250,20 +273,29 @@ static _Noreturn void noncanonical(struct cpu *c, unsigned acc)
 }
 
 /* Walk (counted, committing A/D) and install the translation in the STLB and the L1 TLB. */
-static struct tlb_entry *walk_fill(struct cpu *c, uint64_t lin, unsigned acc,
-                                   struct tlb_array *l1)
+/* Returns NULL, with *vpa set, when the access is a virtualized access to the APIC-access page
+ * (mmu/vapic.c): nothing is cached for it. `size` is the access size (0: not virtualizable). */
+static struct tlb_entry *walk_fill(struct cpu *c, uint64_t lin, unsigned acc, unsigned size,
+                                   struct tlb_array *l1, uint64_t *vpa)
 {
     struct tlb *t = c->tlb;
     struct walk_out o;
     uint32_t ec;
-    if (mmu_walk(c, lin, acc, WALK_COUNT | WALK_COMMIT, &o, &ec) < 0)
+    int r = mmu_walk(c, lin, acc, WALK_COUNT | WALK_COMMIT, &o, &ec);
+    if (r == -1)
         page_fault(c, lin, ec);
+    if (r == -2)
+        vmx_exit_raise(c, &o.exit);
+    if (__builtin_expect(t->apic_page != TLB_NO_APIC_PAGE, 0) &&
+        mmu_apic_access(c, lin, acc, size, &o, vpa))
+        return NULL;
     struct tlb_entry ne;
     memset(&ne, 0, sizeof ne);
     ne.vbase = lin & ~((1ull << o.shift) - 1);
     ne.pbase = o.pbase;
     ne.pcid = t->pcid;
     ne.vpid = t->vpid;
+    ne.ept = t->ept;
     ne.shift = o.shift;
     ne.flags = o.flags;
     tlb_insert(t, &t->stlb, &ne);
@@ -285,12 +317,14 @@ static void fast_fill(struct cpu *c, struct tlb_fast *tab, struct tlb_entry *e, 
     f->flags = e->flags;
 }
 
-/* Translate lin for an access of kind acc that stays within one 4 KiB page. Counts the TLB
- * lookups, charges STLB and walk costs, faults. Returns the physical address. */
-static uint64_t xlate(struct cpu *c, uint64_t lin, unsigned acc)
+/* Translate lin for an access of kind acc and `size` bytes (0 for bulk parts) that stays within
+ * one 4 KiB page. Counts the TLB lookups, charges STLB and walk costs, faults. Returns the
+ * physical address; *virt (if not NULL) tells whether the access was virtualized to the
+ * virtual-APIC page (SDM Vol. 3 29.4.2, 29.4.3). */
+static uint64_t xlate_v(struct cpu *c, uint64_t lin, unsigned acc, unsigned size, bool *virt)
 {
     struct tlb *t = c->tlb;
-    if (!(c->cr0 & CR0_PG))
+    if (!(c->cr0 & CR0_PG) && !t->ept_on)
         return (uint32_t)lin;
     sync(c);
     bool ok;
@@ -301,6 +335,7 @@ static uint64_t xlate(struct cpu *c, uint64_t lin, unsigned acc)
     bool fetch = (acc & ACC_KIND) == ACC_FETCH;
     struct tlb_array *l1 = fetch ? &t->itlb : &t->dtlb;
     struct tlb_entry *e = tlb_lookup(t, l1, lin);
+    uint64_t vpa = 0;
     if (e) {
         if (fetch)
             c->ctr.itlb_hits++;
@@ -318,19 +353,29 @@ static uint64_t xlate(struct cpu *c, uint64_t lin, unsigned acc)
             e = tlb_insert(t, l1, s);
         } else {
             c->ctr.stlb_misses++;
-            e = walk_fill(c, lin, acc, l1);
+            e = walk_fill(c, lin, acc, size, l1, &vpa);
         }
     }
     uint8_t deny = t->deny[acc & 7][mmu_ctx_(c) & 7];
-    if (e->flags & deny) {
+    if (e && (e->flags & deny)) {
         /* Denied by the cached rights, or a write to a page whose entry has D=0: drop the
          * page's entries and re-walk; the walk sets D or raises the #PF. */
         tlb_inval_page(t, lin, t->pcid, true);
-        e = walk_fill(c, lin, acc, l1);
+        e = walk_fill(c, lin, acc, size, l1, &vpa);
+    }
+    if (__builtin_expect(!e, 0)) {
+        if (virt)
+            *virt = true;
+        return vpa;
     }
     uint64_t pa = e->pbase | (lin & ((1ull << e->shift) - 1));
     fast_fill(c, fetch ? t->ifast : t->dfast, e, lin, pa);
     return pa;
+}
+
+static inline uint64_t xlate(struct cpu *c, uint64_t lin, unsigned acc)
+{
+    return xlate_v(c, lin, acc, 0, NULL);
 }
 
 /* ---------------------------------------------------------------- accesses */
@@ -345,7 +390,7 @@ uint64_t mmu_read_slow(struct cpu *c, uint64_t lin, unsigned size, unsigned acc)
     alignment_check(c, lin, size, acc);
     c->ctr.cycles += c->tlb->mem_cost;
     if (!crosses(lin, size))
-        return mmu_phys_read(c, xlate(c, lin, acc), size);
+        return mmu_phys_read(c, xlate_v(c, lin, acc, size, NULL), size);
     unsigned n1 = 4096 - (unsigned)(lin & 0xfff);
     uint64_t pa1 = xlate(c, lin, acc);
     uint64_t pa2 = xlate(c, lin + n1, acc);
@@ -360,7 +405,10 @@ void mmu_write_slow(struct cpu *c, uint64_t lin, uint64_t val, unsigned size, un
     alignment_check(c, lin, size, acc);
     c->ctr.cycles += c->tlb->mem_cost;
     if (!crosses(lin, size)) {
-        mmu_phys_write(c, xlate(c, lin, acc), val, size);
+        bool virt = false;
+        mmu_phys_write(c, xlate_v(c, lin, acc, size, &virt), val, size);
+        if (__builtin_expect(virt, 0))
+            mmu_vapic_written(c, size);     /* APIC-write emulation (SDM Vol. 3 29.4.3.2) */
         return;
     }
     /* Both pages are translated (and checked) before either is written. */
@@ -376,13 +424,15 @@ void mmu_write_slow(struct cpu *c, uint64_t lin, uint64_t val, unsigned size, un
 void mmu_check_slow(struct cpu *c, uint64_t lin, unsigned size, unsigned acc)
 {
     alignment_check(c, lin, size, acc);
-    xlate(c, lin, acc);
+    xlate_v(c, lin, acc, crosses(lin, size) ? 0 : size, NULL);
     if (crosses(lin, size))
         xlate(c, lin + (4096 - (lin & 0xfff)), acc);
 }
 
 uint64_t mmu_fetch_pa_slow(struct cpu *c, uint64_t lin)
 {
+    if (__builtin_expect(c->tlb->vapic_trap, 0))
+        mmu_vapic_trap_fetch(c);    /* TPR virtualization pending at this boundary (vapic.c) */
     return xlate(c, lin, ACC_FETCH);
 }
 
@@ -444,7 +494,7 @@ void mmu_write_bytes(struct cpu *c, uint64_t lin, const void *src, unsigned len,
 
 int mmu_translate_debug(struct cpu *c, uint64_t lin, uint64_t *pa)
 {
-    if (!(c->cr0 & CR0_PG)) {
+    if (!(c->cr0 & CR0_PG) && !c->tlb->ept_on) {
         *pa = (uint32_t)lin;
         return 0;
     }
@@ -483,4 +533,49 @@ void mmu_destroy(struct cpu *c)
     tlb_free(c->tlb);
     free(c->tlb);
     c->tlb = NULL;
+}
+
+/* SDM Vol. 3 28.3.3.3 (VM entry) and 29.4.3.3: with "enable VPID" = 0, VM entries and VM exits
+ * invalidate the linear and combined mappings of VPID 0000H (all PCIDs, all EPTRTAs); with
+ * VPIDs in use nothing is invalidated, the mappings are tagged. The control registers were loaded
+ * by the transition: the TLB context follows them without the flushes of a MOV to CR3. */
+void mmu_vmx_switch(struct cpu *c)
+{
+    struct tlb *t = c->tlb;
+    const uint64_t *v = c->vmx.vmcs;
+    bool nonroot = c->vmx.nonroot;
+    bool have_vmcs = c->vmx.on && c->vmx.vmcs_ptr != VMX_NO_VMCS;
+    uint32_t p2 = have_vmcs && (v[VMCS_PROC_CONTROLS] & VMX_PROC_SECONDARY)
+                      ? (uint32_t)v[VMCS_PROC_CONTROLS2] : 0;
+    if (nonroot != t->nonroot && !(p2 & VMX_PROC2_VPID))
+        tlb_inval_vpid(t, 0, false, 0, true, true);
+    if (!nonroot)
+        p2 = 0;
+    uint64_t apic = (p2 & VMX_PROC2_APIC_ACCESS) ? v[VMCS_APIC_ACCESS_ADDR] & ~0xfffull
+                                                 : TLB_NO_APIC_PAGE;
+    if (apic != TLB_NO_APIC_PAGE && apic != t->apic_last) {
+        /* a page cached before it became the APIC-access page must not serve accesses */
+        tlb_inval_vpid(t, -1, false, 0, true, true);
+        tlb_inval_vpid(t, 0, false, 0, true, true);
+        t->apic_last = apic;
+    }
+    t->apic_page = apic;
+    t->vapic_trap = false;          /* VM entry re-checks the TPR threshold (26.7.7) */
+    bool transition = nonroot != t->nonroot;
+    t->nonroot = nonroot;
+    t->vpid = (p2 & VMX_PROC2_VPID) ? (uint16_t)v[VMCS_VPID] : 0;
+    t->ept_on = (p2 & VMX_PROC2_EPT) != 0;
+    t->eptp = t->ept_on ? v[VMCS_EPT_POINTER] : 0;
+    t->ept = t->ept_on ? tlb_ept_tag(t, t->eptp) : 0;
+    tlb_fast_clear(t);
+    rebuild(c);
+    if (transition && mmu_pae_paging(c->cr0, c->cr4, c->msr.efer)) {
+        if (t->ept_on) {
+            /* 26.3.2.4: under EPT a VM entry loads the PDPTEs from the guest-state area */
+            for (int k = 0; k < 4; k++)
+                t->pdpte[k] = v[VMCS_GUEST_PDPTE0 + k];
+        } else {
+            (void)mmu_load_pdptes(c);   /* VM entry / VM exit to a PAE context: from CR3 */
+        }
+    }
 }

@@ -88,6 +88,21 @@ bool mmu_pae_paging(uint64_t cr0, uint64_t cr4, uint64_t efer);
 bool mmu_pdptes_reload_needed(uint64_t old_cr0, uint64_t old_cr4, uint64_t cr0, uint64_t cr4,
                               uint64_t efer);
 
+/* VMX transitions (VM entry, VM exit, VMFUNC EPTP switching): called after c->vmx.nonroot, the
+ * VMCS controls and the new CR0/CR3/CR4/EFER are in place, so that translations use the right
+ * context (VPID, EPT context, APIC-access page) and are flushed as SDM Vol. 3 28.3.3.3 / 29.4.3.3
+ * require when VPIDs are not in use; the CR3 change of the transition itself flushes nothing.
+ * On a VM entry under EPT with a PAE guest the PDPTEs come from the guest-state fields. */
+void mmu_vmx_switch(struct cpu *c);
+
+/* TPR virtualization after a virtualized write to offset 080H of the APIC-access page (SDM Vol. 3
+ * 29.4.3.2, 29.1.2; mmu/vapic.c): at an instruction boundary in VMX non-root operation, returns true
+ * (once) when the operation that wrote VTPR has completed and VTPR[7:4] < TPR threshold[3:0]: the
+ * caller then performs the trap-like TPR-below-threshold VM exit (reason 43, qualification 0) with
+ * vmx_vmexit. Clears the pending state either way. Without a call, the next instruction fetch
+ * takes the exit (vmx_exit_raise). Cheap test first: c->tlb->vapic_trap. */
+bool mmu_vapic_trap_due(struct cpu *c);
+
 /* Allocate / free the per-LP TLB state (c->tlb) with the geometry of c->model. */
 int  mmu_init(struct cpu *c);
 void mmu_destroy(struct cpu *c);

@@ -12,9 +12,14 @@
  *    for translations that are used; we never set them for a faulting access).
  *  - The error code is built exactly as SDM 4.7 says: P is 0 only for a not-present entry; RSVD
  *    implies P; I/D only for fetches when SMEP=1 or PAE+NXE.
+ *  - Under EPT (tlb->ept_on) the walk is two-dimensional (SDM Vol. 3 29.3.2): each entry's
+ *    guest-physical address is translated through EPT before it is read, the final guest-physical
+ *    address after the guest rights were checked (a #PF has priority over an EPT violation of
+ *    the final access), and every EPT translation for a guest A/D update before any is written.
  */
 #include "mmu/paging.h"
 
+#include "mmu/ept.h"
 #include "mmu/mmu.h"
 #include "mmu/tlb.h"
 
@@ -26,8 +31,8 @@ uint8_t mmu_deny_for(uint64_t cr0, uint64_t cr4, unsigned acc, bool user_cpl, bo
      * and either RFLAGS.AC=0 or the access is implicit. */
     bool smap = (cr4 & CR4_SMAP) && (!ac || implicit);
     switch (acc & ACC_KIND) {
-    case ACC_READ:
-        return user ? TF_S : (smap ? TF_U : 0);
+    case ACC_READ:      /* TF_NR: EPT execute-only (only ever set under EPT) */
+        return TF_NR | (user ? TF_S : (smap ? TF_U : 0));
     case ACC_WRITE:
         if (user)
             return TF_ND | TF_S | TF_RO;
@@ -81,8 +86,9 @@ int mmu_walk(struct cpu *c, uint64_t lin, unsigned acc, unsigned wflags, struct 
     uint64_t xd_rsvd = (m != PG_32 && !nxe) ? PTE_XD : 0;  /* XD reserved when NXE=0 (4.5) */
     uint64_t rsvd_hi, table, v = 0;
     unsigned shift, esz, idx_bits;
-    struct { uint64_t pa; } ent[4];
+    struct { uint64_t pa, hpa, v; } ent[4];   /* (guest-)physical, host-physical, value read */
     int n = 0;
+    bool ept = t->ept_on;
 
     uint32_t base_ec = (kind == ACC_WRITE ? PFEC_W : 0) | (user ? PFEC_U : 0);
     if (kind == ACC_FETCH &&
@@ -121,17 +127,30 @@ int mmu_walk(struct cpu *c, uint64_t lin, unsigned acc, unsigned wflags, struct 
         rsvd_hi = M < 52 ? bits(51, M) : 0;
         break;
     default:
-        o->pbase = lin & ~0xfffull;
-        o->shift = 12;
-        o->flags = TF_U;
-        return 0;
+        o->gpa = lin;
+        if (!ept) {
+            o->pbase = lin & ~0xfffull;
+            o->shift = 12;
+            o->flags = TF_U;
+            return 0;
+        }
+        /* unrestricted guest with paging off: lin is the guest-physical address, cached as a
+         * guest-physical mapping of up to the EPT page size; no guest rights apply */
+        o->pbase = lin & ~((1ull << 30) - 1);
+        o->shift = 30;
+        o->flags = 0;
+        return mmu_ept_final(c, lin, acc, wflags, o);
     }
 
     bool rw = true, us = true, xd = false;
     for (;;) {
-        uint64_t pa = table + ((lin >> shift) & ((1u << idx_bits) - 1)) * esz;
-        v = pte_read(c, pa, esz, count);
-        ent[n++].pa = pa;
+        uint64_t pa = table + ((lin >> shift) & ((1u << idx_bits) - 1)) * esz, hpa = pa;
+        if (ept && !mmu_ept_pse(c, pa, lin, true, false, wflags, &hpa, &o->exit))
+            return -2;
+        v = pte_read(c, hpa, esz, count);
+        ent[n].pa = pa;
+        ent[n].hpa = hpa;
+        ent[n++].v = v;
         if (!(v & PTE_P)) {
             *ec = base_ec;
             return -1;
@@ -193,11 +212,24 @@ int mmu_walk(struct cpu *c, uint64_t lin, unsigned acc, unsigned wflags, struct 
         }
     }
 
+    o->gpa = o->pbase | (lin & ((1ull << shift) - 1));
+    if (ept && mmu_ept_final(c, lin, acc, wflags, o) < 0)
+        return -2;
+
     if (wflags & WALK_COMMIT) {
-        /* 4.8: A in every entry used, D in the final entry for a write. */
+        /* 4.8: A in every entry used, D in the final entry for a write. Under EPT without
+         * EPTP[6] the updates are EPT writes: translate every one before writing any. */
+        uint64_t set[4];
+        for (int k = 0; k < n; k++) {
+            set[k] = PTE_A | ((k == n - 1 && kind == ACC_WRITE) ? PTE_D : 0);
+            /* the translation made for the read is reused: a rights check, no references */
+            if (ept && !(t->eptp & EPTP_AD) && (ent[k].v | set[k]) != ent[k].v &&
+                !mmu_ept_pse(c, ent[k].pa, lin, true, true, wflags & ~WALK_COUNT, &ent[k].hpa,
+                             &o->exit))
+                return -2;
+        }
         for (int k = 0; k < n; k++)
-            pte_set(c, ent[k].pa, esz,
-                    PTE_A | ((k == n - 1 && kind == ACC_WRITE) ? PTE_D : 0));
+            pte_set(c, ent[k].hpa, esz, set[k]);
         if (kind == ACC_WRITE)
             o->flags &= (uint8_t)~TF_ND;
     }

@@ -50,13 +50,19 @@ static inline enum pg_mode pg_mode_of(uint64_t cr0, uint64_t cr4, uint64_t efer)
 #define WALK_NOPERM 4u   /* do not check access rights (debug translation) */
 
 struct walk_out {
-    uint64_t pbase;     /* physical base of the page */
-    uint8_t shift;      /* 12, 21, 22, 30 */
-    uint8_t flags;      /* TF_* (tlb.h), without TF_V */
+    uint64_t pbase;     /* physical base of the page (host-physical under EPT) */
+    uint64_t gpa;       /* the (guest-)physical address of lin itself */
+    uint8_t shift;      /* 12, 21, 22, 30 (under EPT the smaller of the guest and EPT pages) */
+    uint8_t flags;      /* TF_* (tlb.h), without TF_V; under EPT with the EPT rights folded in */
+    struct vmx_exit_req exit;   /* the EPT violation / misconfiguration when the walk returns -2 */
 };
 
 /* Walk the paging structures for lin (already truncated/canonical) and access acc. Returns 0 and
- * fills *o, or -1 with the page-fault error code in *ec. No fault is raised here. */
+ * fills *o, -1 with the page-fault error code in *ec, or -2 (EPT in use, c->tlb->ept_on) with the
+ * VM exit an EPT walk asks for in o->exit: every guest paging-structure reference, the final
+ * guest-physical address and the guest A/D updates go through EPT (the 2-D walk, SDM Vol. 3
+ * 29.3.2). With paging off under EPT the linear address is the guest-physical address. No fault
+ * or exit is raised here. */
 int mmu_walk(struct cpu *c, uint64_t lin, unsigned acc, unsigned wflags, struct walk_out *o,
              uint32_t *ec);
 
@@ -68,7 +74,32 @@ uint8_t mmu_deny_for(uint64_t cr0, uint64_t cr4, unsigned acc, bool user_cpl, bo
 /* Physical accesses used by the walker (RAM directly, else the bus; RAM writes go to the decode
  * cache hook). */
 uint64_t mmu_phys_read(struct cpu *c, uint64_t pa, unsigned size);
+/* Translate the guest-physical address of a guest paging-structure access (or, with gla_valid
+ * false, a PDPTE load) through EPT; on failure fill *x with the exit (GLA valid as given, bit 8
+ * = 0) and return false. `write`: an A/D update (a write even without EPTP[6]). */
+bool mmu_ept_pse(struct cpu *c, uint64_t gpa, uint64_t lin, bool gla_valid, bool write,
+                 unsigned wflags, uint64_t *hpa, struct vmx_exit_req *x);
+/* The last step of the 2-D walk: translate o->gpa (the guest-physical address of lin, o->pbase/
+ * o->shift its guest page) through EPT for access acc and fold the result into *o: host-physical
+ * page, the smaller page size, TF_NR/TF_ND/TF_NX for the EPT rights (mmu/tlb.h). 0, or -2 with the
+ * exit in o->exit (GLA valid, bit 8 = 1). */
+int mmu_ept_final(struct cpu *c, uint64_t lin, unsigned acc, unsigned wflags, struct walk_out *o);
 void mmu_phys_write(struct cpu *c, uint64_t pa, uint64_t v, unsigned size);
+
+/* The APIC-access page (vapic.c, SDM Vol. 3 29.4). For a linear access of `size` bytes (0: not
+ * virtualizable, e.g. bulk copies) translated by *o: 0 if the page is not the APIC-access page (a
+ * large page around it is narrowed to the 4 KiB page of the access in *o); 1 if the access is
+ * virtualized, with *vpa its address on the virtual-APIC page; otherwise the APIC-access VM exit
+ * is raised (never returns). Free of side effects. */
+int  mmu_apic_access(struct cpu *c, uint64_t lin, unsigned acc, unsigned size,
+                     struct walk_out *o, uint64_t *vpa);
+/* After a virtualized write of `size` bytes was stored at *vpa: APIC-write emulation (29.4.3.2). */
+void mmu_vapic_written(struct cpu *c, unsigned size);
+/* A guest-physical access (EPT step of a walk) whose host-physical address is `hpa`: true, with
+ * the APIC-access VM exit (type 10 or 15) in *x, if it is on the APIC-access page (29.4.6.1). */
+bool mmu_apic_gpa_access(struct cpu *c, uint64_t hpa, unsigned wflags, struct vmx_exit_req *x);
+/* The pending TPR virtualization taken by the instruction fetch at the next boundary. */
+void mmu_vapic_trap_fetch(struct cpu *c);
 
 #ifdef __cplusplus
 }

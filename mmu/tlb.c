@@ -1,5 +1,6 @@
-/* tlb.c — set-associative, PCID/VPID-tagged TLB arrays with true-LRU replacement, and the fast
- * slots that mirror L1 entries (see tlb.h for the model and the invariants).
+/* tlb.c — set-associative, PCID/VPID/EPT-tagged TLB arrays with true-LRU replacement, the fast
+ * slots that mirror L1 entries, and the VMX invalidations by VPID and EPT context (see tlb.h for
+ * the model and the invariants).
  */
 #include "mmu/tlb.h"
 
@@ -49,6 +50,7 @@ int tlb_create(struct tlb *t, const struct cpu *c)
     const struct cpu_model *m = c->model;
     memset(t, 0, sizeof *t);
     tlb_fast_clear(t);
+    t->apic_page = t->apic_last = TLB_NO_APIC_PAGE;
     /* Defaults: a Skylake-class core (ITLB 128/8, DTLB 64/4, STLB 1536/12). */
     if (array_init(&t->itlb, m ? &m->itlb : NULL, 128, 8, "itlb") ||
         array_init(&t->dtlb, m ? &m->dtlb : NULL, 64, 4, "dtlb") ||
@@ -82,7 +84,8 @@ void tlb_free(struct tlb *t)
 
 static inline bool ctx_match(const struct tlb *t, const struct tlb_entry *e, int pcid)
 {
-    return e->vpid == t->vpid && (e->pcid == pcid || (e->flags & TF_G));
+    return e->vpid == t->vpid && e->ept == t->ept &&
+           (e->pcid == pcid || ((e->flags & TF_G) && pcid != TLB_PCID_GPA));
 }
 
 struct tlb_entry *tlb_lookup(struct tlb *t, struct tlb_array *a, uint64_t lin)
@@ -202,6 +205,90 @@ void tlb_inval_ctx(struct tlb *t, int pcid, bool globals)
     array_inval_ctx(t, &t->dtlb, pcid, globals);
     array_inval_ctx(t, &t->stlb, pcid, globals);
     tlb_fast_clear(t);
+}
+
+/* ---------------------------------------------------------------- VMX contexts (29.4) */
+
+/* Drop every entry of the three arrays for which pred(e, arg) holds, and every fast slot. */
+static void kill_if(struct tlb *t, bool (*pred)(const struct tlb_entry *, const void *),
+                    const void *arg)
+{
+    struct tlb_array *arrays[3] = { &t->itlb, &t->dtlb, &t->stlb };
+    for (int k = 0; k < 3; k++) {
+        struct tlb_array *a = arrays[k];
+        size_t n = (size_t)a->sets * a->ways;
+        for (size_t j = 0; j < n; j++)
+            if ((a->e[j].flags & TF_V) && pred(&a->e[j], arg)) {
+                a->n_size[ps_class(a->e[j].shift)]--;
+                a->e[j].flags = 0;
+            }
+    }
+    tlb_fast_clear(t);
+}
+
+static bool tag_is(const struct tlb_entry *e, const void *arg)
+{
+    return e->ept == *(const uint16_t *)arg;
+}
+
+uint16_t tlb_ept_tag(struct tlb *t, uint64_t eptp)
+{
+    for (uint16_t k = 1; k < TLB_EPT_CTX; k++)
+        if (t->ept_ctx[k] == eptp)
+            return k;
+    for (uint16_t k = 1; k < TLB_EPT_CTX; k++)
+        if (!t->ept_ctx[k]) {
+            t->ept_ctx[k] = eptp;
+            return k;
+        }
+    /* every tag taken: reuse the next one round robin, dropping its mappings */
+    uint16_t k = (uint16_t)(1 + t->ept_next % (TLB_EPT_CTX - 1));
+    t->ept_next++;
+    kill_if(t, tag_is, &k);
+    t->ept_ctx[k] = eptp;
+    return k;
+}
+
+static bool ept_tagged(const struct tlb_entry *e, const void *arg)
+{
+    (void)arg;
+    return e->ept != 0;
+}
+
+void tlb_inval_ept(struct tlb *t, uint64_t eptp, bool all)
+{
+    if (all) {
+        kill_if(t, ept_tagged, NULL);
+        return;
+    }
+    for (uint16_t k = 1; k < TLB_EPT_CTX; k++)
+        if (t->ept_ctx[k] && ((t->ept_ctx[k] ^ eptp) & 0x000ffffffffff000ull) == 0)
+            kill_if(t, tag_is, &k);
+}
+
+struct vpid_sel {
+    int vpid;
+    bool one_page, globals, gpa_too;
+    uint64_t lin;
+};
+
+static bool vpid_match(const struct tlb_entry *e, const void *arg)
+{
+    const struct vpid_sel *s = arg;
+    if (s->vpid < 0 ? e->vpid == 0 : e->vpid != s->vpid)
+        return false;
+    if (e->pcid == TLB_PCID_GPA)
+        return s->gpa_too;
+    if ((e->flags & TF_G) && !s->globals)
+        return false;
+    return !s->one_page || e->vbase == (s->lin & ~((1ull << e->shift) - 1));
+}
+
+void tlb_inval_vpid(struct tlb *t, int vpid, bool one_page, uint64_t lin, bool globals,
+                    bool gpa_too)
+{
+    struct vpid_sel s = { vpid, one_page, globals, gpa_too, lin };
+    kill_if(t, vpid_match, &s);
 }
 
 unsigned tlb_count(const struct tlb_array *a)

@@ -8,5 +8,6 @@
 
 int cmd_exec(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 #endif

@@ -1,8 +1,8 @@
 /* main.c — the `hvsim` command: dispatch to subcommands (see cmd.h).
  *
  *   hvsim exec FILE.elf [--max-insns N] [--cycle-model FILE] [--mem SIZE] [--quiet]
- *
- * `hvsim run CONFIG` (the full machine with Multiboot) joins here in a later issue.
+ *   hvsim run [CONFIG] [--kernel FILE] ...   (the PC-like machine, cmd_run.c)
+ *   hvsim trace dump|stats TRACE ...         (trace tools, cmd_trace.c)
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +16,7 @@ static const struct {
 } cmds[] = {
     { "exec", cmd_exec, "run a freestanding ELF program on one CPU and print a run summary" },
     { "run", cmd_run, "boot a Multiboot kernel on the PC-like machine and print a run summary" },
+    { "trace", cmd_trace, "tools over a recorded trace: dump, stats (docs/TRACE-FORMAT.md)" },
 };
 
 static int usage(FILE *f)

@@ -1,4 +1,6 @@
-/* sched.c — rounds of processor execution and device events in virtual time (see sched.h). */
+/* sched.c — rounds of processor execution and device events in virtual time (see sched.h).
+ * A halted processor in VMX non-root operation asks cpu/vmx_event.c whether it can run now or be
+ * woken later (exits wake it), and an armed VMX-preemption timer bounds its idle skip. */
 #include "sim/sched.h"
 
 #include <string.h>
@@ -38,6 +40,8 @@ int sched_add(struct sched *s, struct cpu *c)
 /* Could an interrupt ever wake this halted processor? (an NMI, or IF = 1) */
 static bool wakeable(const struct cpu *c)
 {
+    if (c->vmx.nonroot)         /* VMX guest: exits can wake it too (cpu/vmx_event.c) */
+        return vmx_halt_wakeable(c);
     return c->nmi_pending || (c->rflags & RF_IF);
 }
 
@@ -47,6 +51,8 @@ static bool idle_now(const struct cpu *c)
 {
     if (!c->halted)
         return false;
+    if (c->vmx.nonroot)
+        return !vmx_halt_event_now(c);
     if (c->nmi_pending && !c->nmi_blocked)
         return false;
     return !((c->rflags & RF_IF) && c->irq.pending && c->irq.pending(c->irq.opaque));
@@ -69,9 +75,15 @@ static uint64_t run_lp(struct sched *s, struct cpu *c, uint64_t budget)
              * 6.8.3): it wakes the processor at once, not at the round end. */
             if (!idle_now(c) && !c->intr_shadow)
                 continue;
-            /* Halted: wait for the rest of the round (an interrupt is checked next round). */
-            c->ctr.halt_cycles += s->end_cycles - c->ctr.cycles;
-            c->ctr.cycles = s->end_cycles;
+            /* Halted: wait for the rest of the round (an interrupt is checked next round), or
+             * until a VMX guest's preemption timer expires (then it runs and exits). */
+            uint64_t until = s->end_cycles;
+            if (c->vmx.nonroot && vmx_wake_cycle(c) < until)
+                until = vmx_wake_cycle(c);
+            c->ctr.halt_cycles += until - c->ctr.cycles;
+            c->ctr.cycles = until;
+            if (until < s->end_cycles)
+                continue;
             break;
         }
         if (c->stop != STOP_NONE)
@@ -120,11 +132,21 @@ enum sched_stop sched_run(struct sched *s, uint64_t max_insns)
             return leave(s, SCHED_INSN_LIMIT);
         /* Idle forever: every processor halted with nothing able to wake it. */
         bool all_halted = true, any_wakeable = false;
+        uint64_t wake = UINT64_MAX;     /* earliest VMX-preemption-timer expiry of a halted LP */
         for (int k = 0; k < s->n; k++) {
-            all_halted &= idle_now(s->lp[k]);
+            bool idle = idle_now(s->lp[k]);
+            all_halted &= idle;
             any_wakeable |= s->lp[k]->halted && wakeable(s->lp[k]);
+            if (idle && s->lp[k]->vmx.nonroot && vmx_wake_cycle(s->lp[k]) != UINT64_MAX) {
+                uint64_t t = sched_cycles_to_ps(vmx_wake_cycle(s->lp[k]), s->hz);
+                if (sched_ps_to_cycles(t, s->hz) < vmx_wake_cycle(s->lp[k]))
+                    t++;                /* the round must reach the expiry cycle */
+                wake = t < wake ? t : wake;
+            }
         }
         uint64_t next = evq_next(s->q);
+        if (wake < next)
+            next = wake > s->q->now ? wake : s->q->now;
         if (all_halted && !any_wakeable)
             return leave(s, SCHED_IDLE_FOREVER);
         if (all_halted && next == UINT64_MAX) {

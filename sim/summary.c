@@ -1,4 +1,4 @@
-/* summary.c — the end-of-run summary (see summary.h). */
+/* summary.c — the end-of-run summary (see summary.h), with the VMX lines when VMX was used. */
 #include "sim/summary.h"
 
 #include <inttypes.h>
@@ -9,6 +9,34 @@ double run_wall_clock(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* VMX lines (only if a VM entry was attempted): entries, failures, and per basic exit reason the
+ * number of exits and the processor cycles from those exits to the next VM entry (the exit and
+ * entry costs plus the host's handling: cpu/vmx.h struct vmx_counters). Totals over processors. */
+static void vmx_summary(FILE *f, const struct cpu *cpus, int n)
+{
+    struct vmx_counters t = { 0 };
+    uint64_t exits = 0;
+    for (int p = 0; p < n; p++) {
+        const struct vmx_counters *k = &cpus[p].vmx.ctr;
+        t.entries += k->entries;
+        t.entry_fails += k->entry_fails;
+        for (int r = 0; r < VMX_EXIT_NREASONS; r++) {
+            t.exits[r] += k->exits[r];
+            t.cycles[r] += k->cycles[r];
+            exits += k->exits[r];
+        }
+    }
+    if (!t.entries && !t.entry_fails)
+        return;
+    fprintf(f, "VM entries      %" PRIu64 " (%" PRIu64 " failed: VMfail or exit reason bit 31)\n",
+            t.entries, t.entry_fails);
+    fprintf(f, "VM exits        %" PRIu64 "\n", exits);
+    for (int r = 0; r < VMX_EXIT_NREASONS; r++)
+        if (t.exits[r])
+            fprintf(f, "  %2d %-22s %" PRIu64 " exits, %" PRIu64 " cycles to re-entry\n", r,
+                    vmx_exit_reason_name((unsigned)r), t.exits[r], t.cycles[r]);
 }
 
 /* Per-processor lines of a multiprocessor run, at most this many. */
@@ -32,6 +60,8 @@ void run_summary_print(FILE *f, const struct cpu *cpus, int n, const struct bus 
         t.stlb_misses += k->stlb_misses;
         t.walks += k->walks;
         t.walk_refs += k->walk_refs;
+        t.ept_walks += k->ept_walks;
+        t.ept_refs += k->ept_refs;
         t.exceptions += k->exceptions;
         t.interrupts += k->interrupts;
     }
@@ -58,6 +88,9 @@ void run_summary_print(FILE *f, const struct cpu *cpus, int n, const struct bus 
             k->stlb_misses);
     fprintf(f, "page walks      %" PRIu64 " (%" PRIu64 " memory references)\n", k->walks,
             k->walk_refs);
+    if (k->ept_walks)       /* guest-physical translations through EPT (mmu/ept_walk.c) */
+        fprintf(f, "EPT walks       %" PRIu64 " (%" PRIu64 " memory references)\n", k->ept_walks,
+                k->ept_refs);
     fprintf(f, "exceptions      %" PRIu64 ", interrupts %" PRIu64 "\n", k->exceptions,
             k->interrupts);
     for (int p = 0; n > 1 && p < n && p < SUMMARY_MAX_LP_LINES; p++) {
@@ -68,6 +101,7 @@ void run_summary_print(FILE *f, const struct cpu *cpus, int n, const struct bus 
     }
     if (n > SUMMARY_MAX_LP_LINES)
         fprintf(f, "  (%d more processors)\n", n - SUMMARY_MAX_LP_LINES);
+    vmx_summary(f, cpus, n);
     if (b->unclaimed)
         fprintf(f, "unclaimed I/O   %" PRIu64 " accesses (last: %s 0x%" PRIx64 ")\n",
                 b->unclaimed, b->last_unclaimed_pio ? "port" : "address", b->last_unclaimed);

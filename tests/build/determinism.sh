@@ -15,7 +15,8 @@ fail=0
 run_twice() {
     name=$1; shift
     for k in 1 2; do
-        "$hvsim" "$@" </dev/null >"$tmp/$name.out$k" 2>"$tmp/$name.err$k"
+        # a hang of the simulator must fail this case, not block the test command
+        timeout 300 "$hvsim" "$@" </dev/null >"$tmp/$name.out$k" 2>"$tmp/$name.err$k"
         echo "exit status $?" >>"$tmp/$name.err$k"
         grep -v -e '^wall time' -e '^simulated MIPS' "$tmp/$name.err$k" >"$tmp/$name.sum$k"
     done

@@ -126,6 +126,94 @@ struct VmxMachine : Machine {
     }
 };
 
+// ---------------------------------------------------------------- VM entry / VM exit (g1)
+// A VMX machine with a current VMCS (VMCS A) that holds a valid 64-bit guest mirroring the host's
+// flat set-up: same GDT/IDT/TSS/page tables, guest code at GUEST_CODE, guest stack GUEST_STACK;
+// the host resumes at the HLT after the loaded root code (so run() returns -1 after a VM exit
+// or a VM-entry failure). Controls are the minimal allowed settings (TRUE controls' allowed-0
+// bits) plus "IA-32e mode guest" and "host address-space size". Tests change fields with vf().
+constexpr uint64_t GUEST_CODE = 0x40000, GUEST_STACK = 0x48000, MSR_AREA = 0x50000;
+const std::vector<uint8_t> VMLAUNCH = { 0x0f, 0x01, 0xc2 };
+const std::vector<uint8_t> VMRESUME = { 0x0f, 0x01, 0xc3 };
+const std::vector<uint8_t> VMCALL = { 0x0f, 0x01, 0xc1 };
+
+struct VmxGuestMachine : VmxMachine {
+    VmxGuestMachine()
+    {
+        enter_with_vmcs();
+        setup_vmcs64();
+    }
+    uint64_t &vf(int field) { return c.vmx.vmcs[field]; }
+
+    void setup_vmcs64()
+    {
+        const struct cpu_model_vmx &x = c.model->vmx;
+        vf(VMCS_PIN_CONTROLS) = (uint32_t)x.true_pinbased;
+        vf(VMCS_PROC_CONTROLS) = (uint32_t)x.true_procbased;
+        vf(VMCS_PROC_CONTROLS2) = 0;
+        vf(VMCS_EXIT_CONTROLS) = (uint32_t)x.true_exit | (1u << 9);      // host address-space size
+        vf(VMCS_ENTRY_CONTROLS) = (uint32_t)x.true_entry | (1u << 9);    // IA-32e mode guest
+        vf(VMCS_VMCS_LINK_PTR) = ~0ull;
+        // guest state = the host's current state, RIP/RSP of the guest
+        vf(VMCS_GUEST_CR0) = c.cr0;
+        vf(VMCS_GUEST_CR3) = c.cr3;
+        vf(VMCS_GUEST_CR4) = c.cr4;
+        vf(VMCS_GUEST_DR7) = 0x400;
+        vf(VMCS_GUEST_RSP) = GUEST_STACK;
+        vf(VMCS_GUEST_RIP) = GUEST_CODE;
+        vf(VMCS_GUEST_RFLAGS) = 2;
+        const struct segment *segs[8] = { &c.seg[0], &c.seg[1], &c.seg[2], &c.seg[3], &c.seg[4],
+                                          &c.seg[5], &c.ldtr, &c.tr };
+        for (int s = 0; s < 8; s++) {
+            vf(VMCS_GUEST_ES_SEL + s) = segs[s]->sel;
+            vf(VMCS_GUEST_ES_BASE + s) = segs[s]->base;
+            vf(VMCS_GUEST_ES_LIMIT + s) = segs[s]->limit;
+            vf(VMCS_GUEST_ES_AR + s) = segs[s]->ar;
+        }
+        vf(VMCS_GUEST_LDTR_SEL) = 0;
+        vf(VMCS_GUEST_LDTR_AR) = AR_UNUSABLE;
+        vf(VMCS_GUEST_GDTR_BASE) = c.gdtr.base;
+        vf(VMCS_GUEST_GDTR_LIMIT) = c.gdtr.limit;
+        vf(VMCS_GUEST_IDTR_BASE) = c.idtr.base;
+        vf(VMCS_GUEST_IDTR_LIMIT) = c.idtr.limit;
+        // host state
+        vf(VMCS_HOST_CR0) = c.cr0;
+        vf(VMCS_HOST_CR3) = c.cr3;
+        vf(VMCS_HOST_CR4) = c.cr4;
+        vf(VMCS_HOST_CS_SEL) = systest::K_CS64;
+        for (int s : { VMCS_HOST_ES_SEL, VMCS_HOST_SS_SEL, VMCS_HOST_DS_SEL, VMCS_HOST_FS_SEL,
+                       VMCS_HOST_GS_SEL })
+            vf(s) = systest::K_DS;
+        vf(VMCS_HOST_TR_SEL) = systest::TSS_SEL;
+        vf(VMCS_HOST_TR_BASE) = systest::TSS;
+        vf(VMCS_HOST_GDTR_BASE) = c.gdtr.base;
+        vf(VMCS_HOST_IDTR_BASE) = c.idtr.base;
+        vf(VMCS_HOST_RSP) = systest::STACK;
+    }
+
+    // Guest code at GUEST_CODE, followed by HLT (a guest HLT halts the guest: no HLT exiting).
+    void guest(const std::vector<uint8_t> &code) { load_at(code, GUEST_CODE); }
+
+    // Run `root` (VMLAUNCH by default) with the host resuming at the HLT after it. Returns as
+    // run1: SUCCEED/FAIL_* when the root code ran to its end (a VM exit or an entry failure
+    // also ends there: see exited()), a vector, or OTHER (e.g. the guest halted).
+    int launch(const std::vector<uint8_t> &root = VMLAUNCH, uint64_t max_insns = 100000)
+    {
+        std::vector<uint8_t> code = root;
+        load(code);
+        vf(VMCS_HOST_RIP) = code_end;
+        set_flags(flags() | RF_ARITH);
+        int v = run(max_insns);
+        if (v != -1)
+            return v >= 0 ? v : OTHER;
+        uint64_t f = flags() & RF_ARITH;
+        return f == 0 ? SUCCEED : f == RF_CF ? FAIL_INVALID : f == RF_ZF ? FAIL_VALID : OTHER;
+    }
+    // After launch(): a VM exit (or VM-entry failure) happened and we are back in root.
+    bool exited() const { return !c.vmx.nonroot && c.rip == code_end + 1; }
+    uint32_t reason() { return (uint32_t)vf(VMCS_EXIT_REASON); }
+};
+
 }  // namespace vmxtest
 
 #endif

@@ -1,0 +1,78 @@
+/* trace_names.c — names of VM-exit reasons, in the spelling of SDM Vol. 3 Appendix C (upper case,
+ * underscores), indexed by enum vmx_exit_reason (cpu/vmx_exit.h). */
+#include "traces/trace_names.h"
+
+#include "cpu/vmx_exit.h"
+
+static const char *const exit_names[VMX_EXIT_NREASONS] = {
+    [VMX_EXIT_EXCEPTION_NMI] = "EXCEPTION_NMI",
+    [VMX_EXIT_EXTERNAL_INTERRUPT] = "EXTERNAL_INTERRUPT",
+    [VMX_EXIT_TRIPLE_FAULT] = "TRIPLE_FAULT",
+    [VMX_EXIT_INIT] = "INIT_SIGNAL",
+    [VMX_EXIT_SIPI] = "SIPI",
+    [VMX_EXIT_IO_SMI] = "IO_SMI",
+    [VMX_EXIT_OTHER_SMI] = "OTHER_SMI",
+    [VMX_EXIT_INTERRUPT_WINDOW] = "INTERRUPT_WINDOW",
+    [VMX_EXIT_NMI_WINDOW] = "NMI_WINDOW",
+    [VMX_EXIT_TASK_SWITCH] = "TASK_SWITCH",
+    [VMX_EXIT_CPUID] = "CPUID",
+    [VMX_EXIT_GETSEC] = "GETSEC",
+    [VMX_EXIT_HLT] = "HLT",
+    [VMX_EXIT_INVD] = "INVD",
+    [VMX_EXIT_INVLPG] = "INVLPG",
+    [VMX_EXIT_RDPMC] = "RDPMC",
+    [VMX_EXIT_RDTSC] = "RDTSC",
+    [VMX_EXIT_RSM] = "RSM",
+    [VMX_EXIT_VMCALL] = "VMCALL",
+    [VMX_EXIT_VMCLEAR] = "VMCLEAR",
+    [VMX_EXIT_VMLAUNCH] = "VMLAUNCH",
+    [VMX_EXIT_VMPTRLD] = "VMPTRLD",
+    [VMX_EXIT_VMPTRST] = "VMPTRST",
+    [VMX_EXIT_VMREAD] = "VMREAD",
+    [VMX_EXIT_VMRESUME] = "VMRESUME",
+    [VMX_EXIT_VMWRITE] = "VMWRITE",
+    [VMX_EXIT_VMXOFF] = "VMXOFF",
+    [VMX_EXIT_VMXON] = "VMXON",
+    [VMX_EXIT_CR_ACCESS] = "CR_ACCESS",
+    [VMX_EXIT_DR_ACCESS] = "DR_ACCESS",
+    [VMX_EXIT_IO_INSTRUCTION] = "IO_INSTRUCTION",
+    [VMX_EXIT_RDMSR] = "RDMSR",
+    [VMX_EXIT_WRMSR] = "WRMSR",
+    [VMX_EXIT_INVALID_GUEST_STATE] = "INVALID_GUEST_STATE",
+    [VMX_EXIT_MSR_LOADING] = "MSR_LOADING",
+    [VMX_EXIT_MWAIT] = "MWAIT",
+    [VMX_EXIT_MONITOR_TRAP_FLAG] = "MONITOR_TRAP_FLAG",
+    [VMX_EXIT_MONITOR] = "MONITOR",
+    [VMX_EXIT_PAUSE] = "PAUSE",
+    [VMX_EXIT_MCE_DURING_ENTRY] = "MCE_DURING_ENTRY",
+    [VMX_EXIT_TPR_BELOW_THRESHOLD] = "TPR_BELOW_THRESHOLD",
+    [VMX_EXIT_APIC_ACCESS] = "APIC_ACCESS",
+    [VMX_EXIT_VIRTUALIZED_EOI] = "VIRTUALIZED_EOI",
+    [VMX_EXIT_GDTR_IDTR] = "GDTR_IDTR",
+    [VMX_EXIT_LDTR_TR] = "LDTR_TR",
+    [VMX_EXIT_EPT_VIOLATION] = "EPT_VIOLATION",
+    [VMX_EXIT_EPT_MISCONFIG] = "EPT_MISCONFIG",
+    [VMX_EXIT_INVEPT] = "INVEPT",
+    [VMX_EXIT_RDTSCP] = "RDTSCP",
+    [VMX_EXIT_PREEMPTION_TIMER] = "PREEMPTION_TIMER",
+    [VMX_EXIT_INVVPID] = "INVVPID",
+    [VMX_EXIT_WBINVD] = "WBINVD",
+    [VMX_EXIT_XSETBV] = "XSETBV",
+    [VMX_EXIT_APIC_WRITE] = "APIC_WRITE",
+    [VMX_EXIT_RDRAND] = "RDRAND",
+    [VMX_EXIT_INVPCID] = "INVPCID",
+    [VMX_EXIT_VMFUNC] = "VMFUNC",
+    [VMX_EXIT_ENCLS] = "ENCLS",
+    [VMX_EXIT_RDSEED] = "RDSEED",
+    [VMX_EXIT_PML_FULL] = "PML_FULL",
+    [VMX_EXIT_XSAVES] = "XSAVES",
+    [VMX_EXIT_XRSTORS] = "XRSTORS",
+};
+
+const char *trace_exit_reason_name(unsigned r)
+{
+    r &= 0xffffu;   /* basic exit reason: bits 15:0 (SDM 24.9.1) */
+    return r < VMX_EXIT_NREASONS ? exit_names[r] : 0;
+}
+
+unsigned trace_exit_reason_count(void) { return VMX_EXIT_NREASONS; }

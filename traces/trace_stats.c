@@ -1,0 +1,130 @@
+/* trace_stats.c — see trace_stats.h. */
+#include "traces/trace_stats.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "traces/trace_fmt.h"
+
+static void mm_add(struct trace_minmax *m, int timed, uint64_t v)
+{
+    m->count++;
+    if (!timed)
+        return;
+    if (m->timed == 0 || v < m->min)
+        m->min = v;
+    if (v > m->max)
+        m->max = v;
+    m->timed++;
+    m->total += v;
+}
+
+/* mm_add's duration-only half, for an exit counted earlier whose time is now known. */
+static void mm_time(struct trace_minmax *m, uint64_t v)
+{
+    if (m->timed == 0 || v < m->min)
+        m->min = v;
+    if (v > m->max)
+        m->max = v;
+    m->timed++;
+    m->total += v;
+}
+
+static struct trace_group *group(struct trace_stats *st, uint16_t part)
+{
+    unsigned lo = 0, hi = st->ngroups;
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        if (st->groups[mid].partition < part)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < st->ngroups && st->groups[lo].partition == part)
+        return &st->groups[lo];
+    struct trace_group *ng = realloc(st->groups, (st->ngroups + 1) * sizeof *ng);
+    if (!ng)
+        return NULL;
+    st->groups = ng;
+    memmove(&ng[lo + 1], &ng[lo], (st->ngroups - lo) * sizeof *ng);
+    memset(&ng[lo], 0, sizeof *ng);
+    ng[lo].partition = part;
+    st->ngroups++;
+    return &ng[lo];
+}
+
+static unsigned reason_slot(uint64_t reason)
+{
+    if (reason & 0x80000000u)
+        return TRACE_STATS_REASONS - 1;
+    unsigned r = (unsigned)(reason & 0xffff);
+    return r < TRACE_STATS_REASONS - 1 ? r : TRACE_STATS_REASONS - 1;
+}
+
+int trace_stats_compute(struct trace_reader *r, struct trace_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    st->all.partition = TRACE_ID_NONE;
+    for (unsigned k = 0; k < TRACE_STATS_MAX_LP; k++)
+        st->pending_exit[k] = -1;
+    struct trace_event ev;
+    int rc;
+    while ((rc = trace_reader_next(r, &ev)) == 1) {
+        if (st->events == 0)
+            st->first_ts = ev.ts_ps;
+        st->last_ts = ev.ts_ps;
+        st->events++;
+        struct trace_group *g = group(st, ev.partition);
+        if (!g)
+            return -1;
+        unsigned lp = ev.cpu_id < TRACE_STATS_MAX_LP ? ev.cpu_id : TRACE_STATS_MAX_LP;
+        switch (ev.id) {
+        case TEV_VM_EXIT: {
+            unsigned slot = reason_slot(ev.v[1]);
+            mm_add(&st->all.exits[slot], 0, 0);
+            mm_add(&g->exits[slot], 0, 0);
+            if (lp < TRACE_STATS_MAX_LP) {
+                st->pending_exit[lp] = slot;
+                st->pending_part[lp] = ev.partition;
+            }
+            break;
+        }
+        case TEV_VM_ENTRY:
+            if (lp < TRACE_STATS_MAX_LP && st->pending_exit[lp] >= 0) {
+                unsigned slot = (unsigned)st->pending_exit[lp];
+                mm_time(&st->all.exits[slot], ev.v[2]);
+                struct trace_group *pg = group(st, st->pending_part[lp]);
+                if (!pg)
+                    return -1;
+                mm_time(&pg->exits[slot], ev.v[2]);
+                st->pending_exit[lp] = -1;
+            }
+            break;
+        case TEV_HYPERCALL: {
+            uint64_t code = ev.v[0];
+            if (code < sizeof g->hcalls / sizeof g->hcalls[0]) {
+                mm_add(&st->all.hcalls[code], 1, ev.v[6]);
+                mm_add(&g->hcalls[code], 1, ev.v[6]);
+            } else {
+                st->all.hcall_other++;
+                g->hcall_other++;
+            }
+            break;
+        }
+        case TEV_IRQ_DELIVER:
+            st->all.irq[ev.v[0] & 0xff]++;
+            g->irq[ev.v[0] & 0xff]++;
+            break;
+        default:
+            break;
+        }
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+void trace_stats_free(struct trace_stats *st)
+{
+    free(st->groups);
+    st->groups = NULL;
+    st->ngroups = 0;
+}

@@ -1,0 +1,57 @@
+/* trace_stats.h — statistics over a trace in the spirit of `perf kvm stat`: VM exits by reason
+ * with the cycles the root spent handling them, hypercalls by call code with their latency, and
+ * interrupt deliveries by vector; for the whole trace and per partition.
+ *
+ * Invariants:
+ *  - The handling time of an exit is the root_cycles of the next vm_entry on the same logical
+ *    processor (the time from the exit to the entry that resumes a guest). An exit with no later
+ *    entry on its processor (end of the run) counts with its time unknown (not in min/mean/max).
+ *  - Results depend only on the events, in the reader's order: deterministic.
+ */
+#ifndef HVSIM_TRACE_STATS_H
+#define HVSIM_TRACE_STATS_H
+
+#include <stdint.h>
+
+#include "traces/trace_reader.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TRACE_STATS_REASONS 66      /* basic reasons 0..64, and [65] = VM-entry failures */
+#define TRACE_STATS_MAX_LP 256
+
+struct trace_minmax {
+    uint64_t count;     /* events */
+    uint64_t timed;     /* events with a known duration */
+    uint64_t total, min, max;
+};
+
+struct trace_group {
+    uint16_t partition;                         /* TRACE_ID_NONE: not known / all */
+    struct trace_minmax exits[TRACE_STATS_REASONS];
+    struct trace_minmax hcalls[0x10000 / 64];   /* hypercall codes 0..1023 (TLFS range used) */
+    uint64_t irq[256];                          /* deliveries by vector */
+    uint64_t hcall_other;                       /* codes >= 1024 */
+};
+
+struct trace_stats {
+    uint64_t events;
+    uint64_t first_ts, last_ts;
+    struct trace_group all;
+    unsigned ngroups;
+    struct trace_group *groups;                 /* per partition, ascending */
+    /* per-processor pairing state */
+    int64_t pending_exit[TRACE_STATS_MAX_LP];   /* reason of the unmatched exit, or -1 */
+    uint16_t pending_part[TRACE_STATS_MAX_LP];
+};
+
+/* Read every event of r into *st (zeroed first). 0, or -1 with the reader's error. */
+int trace_stats_compute(struct trace_reader *r, struct trace_stats *st);
+void trace_stats_free(struct trace_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
