@@ -14,7 +14,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 JOBS=${JOBS:-2}
 MAX_INSNS=${MAX_INSNS:-500M}     # per target test program
 DEPS="build-essential autoconf automake libtool pkg-config libunicorn-dev libcapstone-dev
-      libelf-dev libsdl2-dev libgtest-dev"
+      libelf-dev libsdl2-dev libgtest-dev babeltrace2"
 
 say() { printf '%s\n' "hvsim.sh: $*" >&2; }
 die() { say "$*"; exit 2; }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "sim/bus.h"
+#include "traces/tracer.h"
 
 /* Writable RTE bits (82093AA 3.2.4): vector, delivery mode, destination mode, polarity, trigger
  * mode, mask (low dword); destination and the ICH extended destination ID (high dword). Delivery
@@ -63,6 +64,10 @@ static void ioapic_send(struct ioapic *io, int pin)
     if (m.level)
         io->rte[pin] |= IOAPIC_RTE_REMOTEIRR;
     io->sent++;
+    if (io->trace) {            /* an interrupt message of pin `pin` (machine stream) */
+        uint64_t tv[5] = { m.vector, TRACE_SRC_IOAPIC, (uint64_t)pin, m.dest, m.level };
+        tracer_device(io->trace, TEV_IRQ_RAISE, tv);
+    }
     if (io->send)
         io->send(io->send_opaque, &m);
 }

@@ -62,6 +62,8 @@ struct bus;
 #define IOAPIC_RTE_EDID_SHIFT 48           /* ICH extended destination ID, bits 55:48 */
 #define IOAPIC_RTE_DEST_SHIFT 56           /* destination, bits 63:56 */
 
+struct tracer;
+
 struct ioapic {
     uint8_t id;                 /* ID register bits 27:24 */
     uint8_t regsel;             /* IOREGSEL */
@@ -69,6 +71,7 @@ struct ioapic {
     uint32_t pin_level;         /* electrical input levels, bit n = pin n */
     apic_send_fn send;          /* the system bus towards the local APICs (may be NULL) */
     void *send_opaque;
+    struct tracer *trace;       /* the run's trace recorder (traces/tracer.h), or NULL */
     /* statistics */
     uint64_t sent;              /* messages sent */
     uint64_t masked_edges;      /* rising edges lost on masked edge entries */

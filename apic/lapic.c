@@ -12,6 +12,7 @@
 
 #include "apic/apic_bus.h"
 #include "cpu/model.h"
+#include "traces/tracer.h"
 
 /* ------------------------------------------------------------------ 256-bit registers */
 
@@ -151,6 +152,10 @@ void lapic_eoi(struct lapic *l)
     int v = lapic_highest_isr(l);
     if (v < 0)
         return;
+    if (l->cpu->trace) {
+        uint64_t tv[1] = { (uint64_t)v };
+        tracer_cpu(l->cpu->trace, l->cpu, TEV_IRQ_EOI, tv);
+    }
     vbit_clr(l->isr, &l->isr_sum, (unsigned)v);
     /* level-triggered: broadcast to the I/O APICs unless suppressed (SDM 10.8.5) */
     if (vbit(l->tmr, (unsigned)v) && !(l->svr & LAPIC_SVR_NO_EOI_BC) && l->bus)
@@ -160,11 +165,27 @@ void lapic_eoi(struct lapic *l)
 
 /* ------------------------------------------------------------------ LVT */
 
+/* The trace's source code of an LVT entry (traces/trace_schema.h). */
+static unsigned lvt_source(int lvt)
+{
+    return lvt == LVT_TIMER ? TRACE_SRC_APIC_TIMER : lvt == LVT_LINT0 ? TRACE_SRC_LINT0
+         : lvt == LVT_LINT1 ? TRACE_SRC_LINT1 : TRACE_SRC_APIC_ERROR;
+}
+
 void lapic_lvt_fire(struct lapic *l, int lvt)
 {
     uint32_t e = l->lvt[lvt];
     if (e & LAPIC_MASKED || l->mode == LAPIC_MODE_DISABLED)
         return;
+    if (l->cpu->trace && (lvt == LVT_TIMER || lvt == LVT_LINT0 || lvt == LVT_LINT1 ||
+                          lvt == LVT_ERROR)) {
+        /* ExtINT through LINT0/1: the vector comes from the 8259A at acknowledge time */
+        bool extint = (lvt == LVT_LINT0 || lvt == LVT_LINT1) && ((e >> LAPIC_DM_SHIFT) & 7) == 7;
+        uint64_t tv[5] = { extint ? 0 : e & LAPIC_VEC_MASK,
+                           extint ? TRACE_SRC_PIC : lvt_source(lvt), l->id,
+                           (uint64_t)l->cpu->id, (e & LAPIC_LEVEL) ? 1 : 0 };
+        tracer_device(l->cpu->trace, TEV_IRQ_RAISE, tv);
+    }
     unsigned dm = (lvt == LVT_TIMER || lvt == LVT_ERROR) ? APIC_DM_FIXED
                                                           : (e >> LAPIC_DM_SHIFT) & 7;
     switch (dm) {
@@ -276,6 +297,10 @@ void lapic_send_icr(struct lapic *l, uint32_t lo, uint32_t hi)
     m.dest = m.x2apic ? hi : hi >> 24;
     if (m.delmode == 3)                 /* reserved delivery mode: nothing is sent */
         return;
+    if (l->cpu->trace) {
+        uint64_t tv[5] = { m.vector, m.delmode, m.shorthand, m.dest, m.logical };
+        tracer_cpu(l->cpu->trace, l->cpu, TEV_IPI, tv);
+    }
     if ((m.delmode == APIC_DM_FIXED || m.delmode == APIC_DM_LOWEST) && m.vector < 16) {
         lapic_error(l, LAPIC_ESR_SEND_ILLEGAL);
         return;

@@ -21,6 +21,7 @@
 #include "cpu/insn.h"
 #include "cpu/model.h"
 #include "sim/sched.h"
+#include "traces/tracer.h"
 
 static unsigned timer_mode(const struct lapic *l)
 {
@@ -94,6 +95,17 @@ uint32_t lapic_timer_ccr(const struct lapic *l, uint64_t now)
     return l->timer_icr - (uint32_t)((n - l->timer_base_count) % l->timer_icr);
 }
 
+/* Trace record of a programming of the timer by its processor: the first expiry's time, or 0
+ * when the write stopped it. */
+static void trace_arm(struct lapic *l, uint32_t initial)
+{
+    if (l->cpu && l->cpu->trace) {
+        uint64_t v[4] = { timer_mode(l), initial, lapic_timer_divisor(l->timer_dcr),
+                          l->timer_ev.queued ? l->timer_ev.when : 0 };
+        tracer_cpu(l->cpu->trace, l->cpu, TEV_APIC_TIMER_ARM, v);
+    }
+}
+
 void lapic_timer_write_icr(struct lapic *l, uint32_t v, uint64_t now)
 {
     if (timer_mode(l) == LAPIC_TIMER_DEADLINE)
@@ -102,6 +114,7 @@ void lapic_timer_write_icr(struct lapic *l, uint32_t v, uint64_t now)
     lapic_timer_stop(l);
     if (v)                              /* writing 0 stops the timer */
         start_count(l, v, now);
+    trace_arm(l, v);
 }
 
 void lapic_timer_write_dcr(struct lapic *l, uint32_t v, uint64_t now)
@@ -153,6 +166,7 @@ void lapic_timer_write_deadline(struct lapic *l, uint64_t v, uint64_t now)
     uint64_t when = (uint64_t)((num + c->model->tsc_hz - 1) / c->model->tsc_hz);
     if (l->q)
         evq_schedule(l->q, &l->timer_ev, when);
+    trace_arm(l, 0);
 }
 
 void lapic_timer_expire(void *opaque, uint64_t now)
@@ -160,6 +174,10 @@ void lapic_timer_expire(void *opaque, uint64_t now)
     struct lapic *l = opaque;
     (void)now;
     l->timer_fired++;
+    if (l->cpu && l->cpu->trace) {
+        uint64_t v[2] = { l->lvt[LVT_TIMER] & LAPIC_VEC_MASK, (uint64_t)l->cpu->id };
+        tracer_device(l->cpu->trace, TEV_APIC_TIMER_FIRE, v);
+    }
     if (timer_mode(l) == LAPIC_TIMER_DEADLINE) {
         if (!l->tsc_deadline)
             return;

@@ -32,6 +32,7 @@ struct dcache;
 struct cpu_model;
 struct insn;
 struct lapic;
+struct tracer;
 
 /* General-purpose registers, in ModRM/REX encoding order (SDM Vol. 2 2.1.5). */
 enum gpr { R_RAX, R_RCX, R_RDX, R_RBX, R_RSP, R_RBP, R_RSI, R_RDI,
@@ -236,6 +237,7 @@ struct cpu {
     struct tlb *tlb;            /* mmu/tlb.h */
     struct irq_source irq;
     struct lapic *apic;         /* the local APIC (apic/lapic.h), or NULL: no APIC attached */
+    struct tracer *trace;       /* the run's trace recorder (traces/tracer.h), or NULL */
     bool wait_sipi;             /* INIT state, waiting for a start-up IPI (also `halted`, IF = 0;
                                  * see cpu/sys_initsipi.c) */
     jmp_buf fault_jmp;          /* cpu_fault() lands here */
@@ -269,6 +271,12 @@ static inline uint64_t cpu_cycles_now(const struct cpu *c)
         cy += c->blk_cur[-1].cum_cost;
     return cy;
 }
+
+/* Non-faulting MSR access (cpu/sys_msr.c): the MSR as RDMSR would read it / the write WRMSR
+ * would make, at CPL 0 and with no VMX intercept; false (and nothing changed) where RDMSR/WRMSR
+ * would raise #GP(0). Used by the RDMSR/WRMSR handlers and the VMX MSR lists. */
+bool cpu_msr_read(struct cpu *c, uint32_t msr, uint64_t *v);
+bool cpu_msr_write(struct cpu *c, uint32_t msr, uint64_t v);
 
 /* Run up to `max_insns` instructions (or until a stop). Returns the number of instructions
  * retired. c->stop says why it stopped early. */

@@ -12,6 +12,9 @@
  *  - A fault while delivering #DF stops the machine (STOP_TRIPLE_FAULT with a report); it never
  *    returns to guest code. In VMX non-root operation it is a VM exit (reason 2) instead, and
  *    every exception first meets the exception bitmap (vmx_event_deliver, SDM Vol. 3 25.2).
+ *  - A #DB trap writes its DR6 bits (BS, or those of pending debug exceptions) only when it is
+ *    delivered through the IDT; in non-root operation higher-priority exits take it over first
+ *    (vmx_db_trap).
  */
 #include "cpu/exception.h"
 
@@ -337,6 +340,13 @@ void cpu_deliver_exception(struct cpu *c, int vector, bool has_error, uint32_t e
     if (!is_fault)
         c->insn_start = c->rip;     /* a trap: a fault during its delivery reports this RIP */
     bool nonroot = c->vmx.nonroot;
+    /* a #DB trap (single-step, or pending debug exceptions after VM entry): its DR6 bits (SDM
+     * Vol. 3 17.2.3), written only when it is delivered through the IDT (a VM exit leaves DR6
+     * alone, 28.1); in VMX non-root operation INIT, TPR-threshold and MTF exits come first */
+    bool db_trap = vector == VEC_DB && !is_fault && first < 0;
+    uint32_t db_bits = VMX_DB_BITS(c->vmx.db_cause);        /* 0: single-step (BS) */
+    if (db_trap && nonroot)
+        vmx_db_trap(c);
     if (first >= 0 && first != DELIVERING_INTR) {
         if (first == VEC_DF) {
             if (nonroot)
@@ -365,6 +375,8 @@ void cpu_deliver_exception(struct cpu *c, int vector, bool has_error, uint32_t e
         vmx_event_deliver(c, (unsigned)vector, -1, has_error, error, 0);
         c->vmx.exit_rf = false;
     }
+    if (db_trap)
+        c->dr[6] |= db_bits;
     struct event ev = { .vector = (unsigned)vector, .kind = EV_HW, .has_err = has_error,
                         .err = error, .is_fault = is_fault, .ext = 1 };
     c->delivering = (int8_t)vector;

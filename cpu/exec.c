@@ -18,12 +18,15 @@
  */
 #include <stdio.h>
 
+#include <capstone/capstone.h>
+
 #include "cpu/cpu.h"
 #include "cpu/dcache.h"
 #include "cpu/exception.h"
 #include "cpu/mem.h"
 #include "cpu/model.h"
 #include "mmu/mmu.h"
+#include "traces/tracer.h"
 
 _Noreturn void cpu_fault(struct cpu *c, int vector, uint32_t error_code)
 {
@@ -48,6 +51,23 @@ _Noreturn void cpu_fault_noerr(struct cpu *c, int vector)
     longjmp(c->fault_jmp, 1);
 }
 
+/* Trace records (traces/tracer.h); c->trace is NULL unless the run records a trace. */
+static void trace_deliver(struct cpu *c, uint8_t vector, int kind)
+{
+    if (__builtin_expect(c->trace != NULL, 0)) {
+        uint64_t v[3] = { vector, (uint64_t)kind, c->rip };
+        tracer_cpu(c->trace, c, TEV_IRQ_DELIVER, v);
+    }
+}
+
+static void trace_exception(struct cpu *c)
+{
+    if (__builtin_expect(c->trace != NULL, 0)) {
+        uint64_t v[4] = { c->fault_vector, c->fault_error, c->fault_has_error, c->insn_start };
+        tracer_cpu(c->trace, c, TEV_EXCEPTION, v);
+    }
+}
+
 /* Accept a pending NMI or external interrupt if the CPU can take one now. */
 static void accept_events(struct cpu *c)
 {
@@ -55,6 +75,7 @@ static void accept_events(struct cpu *c)
         c->nmi_pending = false;
         c->halted = false;
         c->insn_start = c->rip;
+        trace_deliver(c, VEC_NMI, INTR_NMI);
         cpu_deliver_interrupt(c, VEC_NMI, INTR_NMI);
         return;
     }
@@ -62,6 +83,7 @@ static void accept_events(struct cpu *c)
         uint8_t v = c->irq.ack(c->irq.opaque);
         c->halted = false;
         c->insn_start = c->rip;
+        trace_deliver(c, v, INTR_EXTERNAL);
         cpu_deliver_interrupt(c, v, INTR_EXTERNAL);
     }
 }
@@ -84,6 +106,13 @@ static inline __attribute__((always_inline)) void exec_one(struct cpu *c, const 
     c->insn_start = rip;
     c->rip = (rip + i->len) & ripmask;
     i->fn(c, i);
+}
+
+/* IRET loads RFLAGS.RF from its stack image, so RF after it is the image's (POPF clears RF:
+ * SDM Vol. 2 POPF). */
+static bool loads_rflags(const struct insn *i)
+{
+    return i->id == X86_INS_IRET || i->id == X86_INS_IRETD || i->id == X86_INS_IRETQ;
 }
 
 /* Give every instruction of b its cumulative class cost under model m (once per block). */
@@ -186,6 +215,9 @@ static inline __attribute__((always_inline)) void run_blocks_impl(struct cpu *c,
                                                                                  : 0xffffull;
         const struct insn *i = b->insns;
         bool single_step = c->rflags & RF_TF;
+        /* RFLAGS.RF (set by IRET, a fault's delivery or VM entry) is cleared when the next
+         * instruction completes (SDM Vol. 3 17.3.1.1): run that instruction alone */
+        const bool rf = c->rflags & RF_RF;
         /* monitor trap flag (SDM Vol. 3 25.5.2): one instruction at a time, then an MTF exit */
         const bool mtf = nonroot && (c->vmx.vmcs[VMCS_PROC_CONTROLS] & VMX_PROC_MTF);
         /* VMX-preemption timer (25.5.1): if it expires inside this block, stop at the first
@@ -202,7 +234,7 @@ static inline __attribute__((always_inline)) void run_blocks_impl(struct cpu *c,
         c->blk_first = i;
         d->cur = c;
         if (__builtin_expect(b->n <= max_insns - done && !c->intr_shadow && !single_step && !mtf &&
-                             n_timer == b->n, 1)) {
+                             !rf && n_timer == b->n, 1)) {
             /* The whole block: the end marker stops the loop, so no count check per insn. */
             for (;;) {
                 exec_one(c, i, ripmask);
@@ -220,7 +252,7 @@ static inline __attribute__((always_inline)) void run_blocks_impl(struct cpu *c,
                 n = max_insns - done;
             if (n > n_timer)
                 n = n_timer;
-            if (c->intr_shadow || single_step || mtf)
+            if (c->intr_shadow || single_step || mtf || rf)
                 n = 1;
             c->vmx.shadow_insn = c->intr_shadow;    /* what a VM exit of this insn saves */
             c->intr_shadow = 0;
@@ -236,15 +268,16 @@ static inline __attribute__((always_inline)) void run_blocks_impl(struct cpu *c,
         retire(c, i + 1);
         d->cur = NULL;
         prev = b->dead ? NULL : b;
+        /* the instruction completed: RF clears, unless it loaded RF itself (IRET) */
+        if (rf && c->stop == STOP_NONE && c->vmx.nonroot == nonroot && !loads_rflags(i))
+            c->rflags &= ~(uint64_t)RF_RF;
 
         if (mtf && c->vmx.nonroot && c->stop == STOP_NONE)
-            c->vmx.mtf_pending = true;  /* the exit waits for a single-step #DB delivery */
+            c->vmx.mtf_pending = true;  /* MTF exit at the next boundary (before a #DB trap) */
         /* (a trap-like VM exit inside the block, e.g. TPR below threshold, took the processor
          * out of the guest: the guest's single-step trap is not delivered to the host) */
-        if (single_step && c->stop == STOP_NONE && c->vmx.nonroot == nonroot) {
-            c->dr[6] |= 1u << 14;      /* DR6.BS: single-step trap, SDM Vol. 3 18.3.1.4 */
-            cpu_deliver_exception(c, VEC_DB, false, 0, false);
-        }
+        if (single_step && c->stop == STOP_NONE && c->vmx.nonroot == nonroot)
+            cpu_deliver_exception(c, VEC_DB, false, 0, false);     /* DR6.BS set by delivery */
     }
 }
 
@@ -284,6 +317,7 @@ uint64_t cpu_run(struct cpu *c, uint64_t max_insns)
         if (c->fault_vector == FAULT_VMEXIT)
             vmx_vmexit(c, &c->vmx.exit_req);    /* vmx_exit_raise (vmx_exit.h) */
         else if (c->fault_vector != FAULT_ABORT) {
+            trace_exception(c);
             cpu_deliver_exception(c, c->fault_vector, c->fault_has_error, c->fault_error, true);
             /* MTF: a faulting instruction's exit follows the delivery of its fault (25.5.2) */
             if (c->vmx.nonroot && (c->vmx.vmcs[VMCS_PROC_CONTROLS] & VMX_PROC_MTF))

@@ -60,7 +60,9 @@ struct opnd {
 enum insn_class {
     CLS_NOP, CLS_ALU, CLS_MOV, CLS_LEA, CLS_MUL, CLS_DIV, CLS_BRANCH, CLS_CALLRET, CLS_STACK,
     CLS_STRING, CLS_BITSCAN, CLS_XCHG_LOCKED, CLS_SERIAL, CLS_SYSTEM, CLS_IO, CLS_FAR,
-    CLS_INT, CLS_OTHER, CLS_COUNT
+    CLS_INT, CLS_OTHER, CLS_COUNT,
+    CLS_ANNOT = CLS_COUNT   /* the annotation instruction (traces/annot_abi.h): always 0 cycles,
+                               not a model key */
 };
 
 struct insn {

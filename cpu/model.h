@@ -50,7 +50,7 @@ struct cpu_model {
     struct tlb_geometry itlb, dtlb, stlb;
 
     /* cycle costs */
-    uint32_t class_cost[CLS_COUNT];    /* per instruction class */
+    uint32_t class_cost[CLS_COUNT + 1];    /* per instruction class; [CLS_ANNOT] is always 0 */
     uint32_t mem_access;               /* extra cost of a data access (L1 hit latency) */
     uint32_t tlb_l1_miss_stlb_hit;     /* L1 miss that hits the STLB */
     uint32_t walk_ref;                 /* one paging-structure memory reference */

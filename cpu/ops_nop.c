@@ -10,14 +10,30 @@
  *
  * Capstone 4.0.2 does not decode the register forms of 0F 18..0F 1F (for example 0F 1F C0,
  * "nop eax"), which hardware executes as NOPs; the decoder turns them into #UD (docs/ISA.md).
+ *
+ * One NOP form is hvsim's annotation instruction (traces/annot_abi.h): 0F 1F /0 with the operand
+ * [RAX + RAX*1 + 4D535648H] in 32- or 64-bit code. It is a NOP for the machine (no register,
+ * flag or memory changes) that costs 0 cycles (class CLS_ANNOT) and reports its registers to the
+ * trace recorder.
  */
 #include "cpu/ops.h"
 #include "cpu/cpu.h"
+#include "traces/annot_abi.h"
+#include "traces/tracer.h"
 
 static void op_nop(struct cpu *c, const struct insn *i)
 {
     (void)c;
     (void)i;
+}
+
+/* The annotation: kind = EAX, a0..a3 = RDI, RSI, RDX, RCX (traces/annot_abi.h). */
+static void op_annot(struct cpu *c, const struct insn *i)
+{
+    (void)i;
+    if (c->trace)
+        tracer_annotation(c->trace, c, (uint32_t)c->gpr[R_RAX], c->gpr[R_RDI], c->gpr[R_RSI],
+                          c->gpr[R_RDX], c->gpr[R_RCX]);
 }
 
 void op_ud(struct cpu *c, const struct insn *i)
@@ -28,7 +44,16 @@ void op_ud(struct cpu *c, const struct insn *i)
 
 static int sel_nop(struct insn *i)
 {
-    return (i->pfx & PFX_LOCK) ? -1 : 0;
+    if (i->pfx & PFX_LOCK)
+        return -1;
+    /* 0F 1F 84 00 48 56 53 4D: nop dword [rax + rax*1 + 0x4D535648], no prefixes but REX */
+    if (i->opc == 0x1f && i->modrm == 0x84 && i->base == R_RAX && i->index == R_RAX &&
+        i->scale == 0 && (uint32_t)i->disp == HVSIM_ANNOT_MAGIC && i->len == 8 && i->osz == 4 &&
+        !(i->pfx & (PFX_OPSIZE | PFX_ADSIZE | PFX_SEGOVR | PFX_REP | PFX_REPNE))) {
+        i->fn = op_annot;
+        i->cls = CLS_ANNOT;
+    }
+    return 0;
 }
 
 void ops_nop_register(void)

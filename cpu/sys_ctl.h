@@ -63,6 +63,8 @@ void sys_write_cr0(struct cpu *c, uint64_t v);
 void sys_write_cr3(struct cpu *c, uint64_t v);
 void sys_write_cr4(struct cpu *c, uint64_t v);
 void sys_write_cr8(struct cpu *c, uint64_t v);
+/* A value WRMSR to IA32_EFER accepts (reserved bits, LME under paging); no side effect. */
+bool sys_efer_ok(const struct cpu *c, uint64_t v);
 void sys_write_efer(struct cpu *c, uint64_t v);
 /* CR4 bits this model lets software set. */
 uint64_t sys_cr4_valid(const struct cpu *c);

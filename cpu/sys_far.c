@@ -422,17 +422,30 @@ static void iret_real(struct cpu *c, unsigned osz)
     seg_load_real(c, SEG_CS, sel);
     c->rip = ip;
     cpu_set_rflags(c, nf);
-    c->nmi_blocked = false;
     cpu_update_mode(c);
     c->block_end = true;
+}
+
+/* IRET ends NMI blocking (SDM Vol. 3 6.7.1), also when it then faults: the unblocking comes
+ * first. In VMX non-root operation the VM-execution controls decide what it unblocks and a VM
+ * exit of its fault reports it (vmx_iret_begin, SDM Vol. 3 25.3, 28.2.2). */
+static void iret_unblock_nmi(struct cpu *c)
+{
+    if (c->vmx.nonroot)
+        vmx_iret_begin(c);
+    else
+        c->nmi_blocked = false;
 }
 
 static void op_iret(struct cpu *c, const struct insn *i)
 {
     unsigned osz = i->id == X86_INS_IRETQ ? 8 : i->id == X86_INS_IRETD ? 4 : 2;
     bool lma = c->msr.efer & EFER_LMA;
+    iret_unblock_nmi(c);
     if (c->mode == MODE_REAL) {
         iret_real(c, osz);
+        if (c->vmx.nonroot)
+            vmx_iret_done(c);
         return;
     }
     if (c->mode == MODE_VM86) {
@@ -487,7 +500,8 @@ static void op_iret(struct cpu *c, const struct insn *i)
     }
     if (outer)
         seg_null_inaccessible(c);
-    c->nmi_blocked = false;   /* IRET ends NMI blocking (SDM Vol. 3 6.7.1) */
+    if (c->vmx.nonroot)
+        vmx_iret_done(c);
     cpu_update_mode(c);
     c->block_end = true;
 }

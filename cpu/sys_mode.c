@@ -204,11 +204,11 @@ void sys_write_cr8(struct cpu *c, uint64_t v)
     c->block_end = true;    /* a lower TPR may unmask a pending interrupt */
 }
 
-/* WRMSR to IA32_EFER (SDM Vol. 4 Table 2-2; Vol. 3 10.8.5): SCE, LME, NXE writable; LMA is
- * read-only (the written value is ignored); LME cannot change while paging is enabled. */
-void sys_write_efer(struct cpu *c, uint64_t v)
+/* The value v is one WRMSR to IA32_EFER accepts (SDM Vol. 4 Table 2-2; Vol. 3 10.8.5): no bit
+ * beyond SCE/LME/NXE of the model (LMA is read-only, its written value ignored), and LME not
+ * changed while paging is enabled. */
+bool sys_efer_ok(const struct cpu *c, uint64_t v)
 {
-    uint64_t old = c->msr.efer;
     uint64_t ok = EFER_LMA;
     if (sys_has(c, F_SYSCALL))
         ok |= EFER_SCE;
@@ -216,9 +216,14 @@ void sys_write_efer(struct cpu *c, uint64_t v)
         ok |= EFER_LME;
     if (sys_has(c, F_NX))
         ok |= EFER_NXE;
-    if (v & ~ok)
-        cpu_fault(c, VEC_GP, 0);
-    if ((c->cr0 & CR0_PG) && ((v ^ old) & EFER_LME))
+    return !(v & ~ok) && !((c->cr0 & CR0_PG) && ((v ^ c->msr.efer) & EFER_LME));
+}
+
+/* WRMSR to IA32_EFER: #GP(0) unless sys_efer_ok. */
+void sys_write_efer(struct cpu *c, uint64_t v)
+{
+    uint64_t old = c->msr.efer;
+    if (!sys_efer_ok(c, v))
         cpu_fault(c, VEC_GP, 0);
     v = (v & ~EFER_LMA) | (old & EFER_LMA);
     c->msr.efer = v;

@@ -5,6 +5,10 @@
  *  - An MSR not in the table raises #GP(0) on RDMSR and WRMSR; a write that sets a reserved bit,
  *    writes a read-only MSR, or puts a non-canonical address in an address MSR raises #GP(0)
  *    with nothing changed.
+ *  - cpu_msr_read / cpu_msr_write (declared in cpu/vmx.h) are the same accesses without the
+ *    fault: they return false where RDMSR/WRMSR would raise #GP(0), and never longjmp. The
+ *    instruction handlers and the VMX MSR-load/-store lists (SDM Vol. 3 27.4, 28.4, 28.6) use
+ *    them.
  *  - The TSC is virtual: c->ctr.cycles + c->tsc_offset. Writing IA32_TSC or IA32_TSC_ADJUST
  *    moves the offset; nothing reads host time.
  */
@@ -144,44 +148,48 @@ static bool msr_read(struct cpu *c, uint32_t msr, uint64_t *v)
 
 static _Noreturn void gp0(struct cpu *c) { cpu_fault(c, VEC_GP, 0); }
 
-static uint64_t need_canonical(struct cpu *c, uint64_t v)
+
+/* Store v in *dst if it is canonical; false (nothing stored) otherwise. */
+static bool set_canonical(const struct cpu *c, uint64_t *dst, uint64_t v)
 {
     if (!sys_canonical(c, v))
-        gp0(c);
-    return v;
+        return false;
+    *dst = v;
+    return true;
 }
 
-/* Write an MSR with its checks; #GP(0) for unknown MSRs and reserved bits. */
-static void msr_write(struct cpu *c, uint32_t msr, uint64_t v)
+/* Write an MSR with its checks; false (nothing changed) where WRMSR raises #GP(0): unknown
+ * MSRs, read-only MSRs, reserved bits, non-canonical addresses. */
+static bool msr_write(struct cpu *c, uint32_t msr, uint64_t v)
 {
     struct cpu_msrs *m = &c->msr;
     uint64_t dummy;
     if (apic_msr(msr)) {        /* checked and applied by the APIC (write-only ones included) */
         if (!apic_msr_present(c, msr) || !lapic_msr_write(c->apic, msr, v))
-            gp0(c);
-        return;
+            return false;
+        return true;
     }
     if (!msr_read(c, msr, &dummy))
-        gp0(c);
+        return false;
     int fix = mtrr_fix_index(msr);
     if (fix >= 0) {
         if (!all_bytes_valid(v, valid_mtrr_type))
-            gp0(c);
+            return false;
         m->mtrr_fix[fix] = v;
-        return;
+        return true;
     }
     if (msr >= MSR_MTRR_PHYSBASE0 && msr < MSR_MTRR_PHYSBASE0 + 2 * CPU_NMSR_MTRR_VAR) {
         unsigned n = (msr - MSR_MTRR_PHYSBASE0) / 2;
         if (msr & 1) {          /* PHYSMASK: bit 11 valid, 12..MAXPHYADDR-1 mask */
             if (v & ~(phys_mask(c) & ~0x7ffull))
-                gp0(c);
+                return false;
             m->mtrr_var_mask[n] = v;
         } else {                /* PHYSBASE: type 7:0, 12..MAXPHYADDR-1 base */
             if ((v & ~(phys_mask(c) & ~0xf00ull)) || !valid_mtrr_type(v & 0xff))
-                gp0(c);
+                return false;
             m->mtrr_var_base[n] = v;
         }
-        return;
+        return true;
     }
     switch (msr) {
     case MSR_TSC: {
@@ -189,12 +197,12 @@ static void msr_write(struct cpu *c, uint32_t msr, uint64_t v)
         uint64_t old = tsc_now(c);
         c->tsc_offset = v - cycles_now(c);
         m->tsc_adjust += v - old;
-        return;
+        return true;
     }
     case MSR_TSC_ADJUST:
         c->tsc_offset += v - m->tsc_adjust;
         m->tsc_adjust = v;
-        return;
+        return true;
     case MSR_APIC_BASE: {
         /* BSP (bit 8) is read-only; EN (11); base 12..MAXPHYADDR-1; x2APIC (10) only if CPUID
          * reports it */
@@ -202,13 +210,13 @@ static void msr_write(struct cpu *c, uint32_t msr, uint64_t v)
         if (sys_has(c, F_X2APIC))
             ok |= 1ull << 10;
         if (v & ~ok)
-            gp0(c);
+            return false;
         v = (v & ~(1ull << 8)) | (m->apic_base & (1ull << 8));
         /* with a local APIC: mode transitions and relocation (SDM Vol. 3 10.12.5) */
         if (c->apic && !lapic_write_apic_base(c->apic, v))
-            gp0(c);
+            return false;
         m->apic_base = v;
-        return;
+        return true;
     }
     case MSR_FEATURE_CONTROL: {
         /* lock (0), VMX inside/outside SMX (1, 2) when VMX is reported, bit 1 only with SMX
@@ -217,57 +225,72 @@ static void msr_write(struct cpu *c, uint32_t msr, uint64_t v)
         if (sys_has(c, F_VMX))
             ok |= sys_has(c, F_SMX) ? 6 : 4;
         if ((m->feature_control & 1) || (v & ~ok))
-            gp0(c);
+            return false;
         m->feature_control = v;
-        return;
+        return true;
     }
     case MSR_PLATFORM_ID:
     case MSR_PLATFORM_INFO:
     case MSR_MTRRCAP:
-        gp0(c);
+        return false;
     case MSR_SYSENTER_CS:
         if (v >> 32)
-            gp0(c);
+            return false;
         m->sysenter_cs = v;
-        return;
-    case MSR_SYSENTER_ESP: m->sysenter_esp = need_canonical(c, v); return;
-    case MSR_SYSENTER_EIP: m->sysenter_eip = need_canonical(c, v); return;
+        return true;
+    case MSR_SYSENTER_ESP: return set_canonical(c, &m->sysenter_esp, v);
+    case MSR_SYSENTER_EIP: return set_canonical(c, &m->sysenter_eip, v);
     case MSR_MISC_ENABLE:
         if (v & ~(MISC_WRITABLE | MISC_READ_ONE | (1ull << 7)))
-            gp0(c);
+            return false;
         m->misc_enable = v & MISC_WRITABLE;
-        return;
+        return true;
     case MSR_PAT:
         if (!all_bytes_valid(v, valid_pat_type))
-            gp0(c);
+            return false;
         m->pat = v;
         mmu_flush_all(c, true);     /* cached memory types change (SDM Vol. 3 11.12.4) */
-        return;
+        return true;
     case MSR_MTRR_DEF_TYPE:
         if ((v & ~0xcffull) || !valid_mtrr_type(v & 0xff))
-            gp0(c);
+            return false;
         m->mtrr_def_type = v;
-        return;
-    case MSR_EFER: sys_write_efer(c, v); return;
-    case MSR_STAR: m->star = v; return;
-    case MSR_LSTAR: m->lstar = need_canonical(c, v); return;
-    case MSR_CSTAR: m->cstar = need_canonical(c, v); return;
+        return true;
+    case MSR_EFER:
+        if (!sys_efer_ok(c, v))
+            return false;
+        sys_write_efer(c, v);
+        return true;
+    case MSR_STAR: m->star = v; return true;
+    case MSR_LSTAR: return set_canonical(c, &m->lstar, v);
+    case MSR_CSTAR: return set_canonical(c, &m->cstar, v);
     case MSR_FMASK:
         if (v >> 32)
-            gp0(c);
+            return false;
         m->fmask = v;
-        return;
-    case MSR_FS_BASE: c->seg[SEG_FS].base = need_canonical(c, v); return;
-    case MSR_GS_BASE: c->seg[SEG_GS].base = need_canonical(c, v); return;
-    case MSR_KERNEL_GS_BASE: m->kernel_gs_base = need_canonical(c, v); return;
+        return true;
+    case MSR_FS_BASE: return set_canonical(c, &c->seg[SEG_FS].base, v);
+    case MSR_GS_BASE: return set_canonical(c, &c->seg[SEG_GS].base, v);
+    case MSR_KERNEL_GS_BASE: return set_canonical(c, &m->kernel_gs_base, v);
     case MSR_TSC_AUX:
         if (v >> 32)
-            gp0(c);
+            return false;
         m->tsc_aux = v;
-        return;
+        return true;
     default:
-        gp0(c);
+        return false;
     }
+}
+
+bool cpu_msr_read(struct cpu *c, uint32_t msr, uint64_t *v)
+{
+    *v = 0;
+    return msr_read(c, msr, v);
+}
+
+bool cpu_msr_write(struct cpu *c, uint32_t msr, uint64_t v)
+{
+    return msr_write(c, msr, v);
 }
 
 static void op_rdmsr(struct cpu *c, const struct insn *i)
@@ -276,7 +299,7 @@ static void op_rdmsr(struct cpu *c, const struct insn *i)
     if (c->vmx.nonroot)         /* MSR bitmaps (SDM Vol. 3 25.1.3) */
         vmx_icpt_msr(c, i, false);
     uint64_t v;
-    if (!msr_read(c, (uint32_t)c->gpr[R_RCX], &v))
+    if (!cpu_msr_read(c, (uint32_t)c->gpr[R_RCX], &v))
         gp0(c);
     c->gpr[R_RAX] = (uint32_t)v;
     c->gpr[R_RDX] = v >> 32;
@@ -288,7 +311,8 @@ static void op_wrmsr(struct cpu *c, const struct insn *i)
     if (c->vmx.nonroot)         /* MSR bitmaps (SDM Vol. 3 25.1.3) */
         vmx_icpt_msr(c, i, true);
     uint64_t v = (uint32_t)c->gpr[R_RAX] | c->gpr[R_RDX] << 32;
-    msr_write(c, (uint32_t)c->gpr[R_RCX], v);
+    if (!cpu_msr_write(c, (uint32_t)c->gpr[R_RCX], v))
+        gp0(c);
     c->block_end = true;
 }
 

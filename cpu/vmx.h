@@ -31,7 +31,10 @@ struct cpu;
 struct cpu_model;
 struct insn;
 
-#define VMX_NO_VMCS UINT64_MAX          /* current-VMCS pointer "invalid" (SDM 30.3 VMXON) */
+#define VMX_NO_VMCS UINT64_MAX
+/* vmx_state.db_cause: the DR6 bits (17.2.3) of a #DB trap; VMX_DB_BITS gives BS for 0. */
+#define VMX_DB_CAUSE_SET (1u << 31)
+#define VMX_DB_BITS(cause) (((cause) & VMX_DB_CAUSE_SET) ? (cause) & 0x400fu : 0x4000u)          /* current-VMCS pointer "invalid" (SDM 30.3 VMXON) */
 
 /* PAUSE-loop exiting (SDM Vol. 3 25.1.3): the processor's record of PAUSEs at CPL 0, in TSC
  * ticks (vmx_ple_pause in vmx_intercept.c). */
@@ -67,6 +70,20 @@ struct vmx_state {
                              * CR2 before raising #PF): a #PF VM exit restores it (27.1) */
     uint64_t pf_cr2;
     bool mtf_pending;       /* monitor trap flag: exit at the next instruction boundary (25.5.2) */
+    bool iret_unblocked;    /* the IRET being executed removed (virtual-)NMI blocking (25.3): a
+                             * fault-like exit before it completes sets "NMI unblocking due to
+                             * IRET" (28.2.2, 28.2.1 EPT violations); cleared when it completes
+                             * or when the first event after it is delivered */
+    uint32_t pending_dbg;   /* pending debug exceptions in the format of the guest field (24.4.2:
+                             * B3-B0, bit 12 enabled breakpoint, BS bit 14): a single-step trap
+                             * an exit overtook (6.9, 25.5.2), or the field loaded by VM entry
+                             * and not yet delivered (27.7.3) */
+    uint32_t db_cause;      /* the #DB trap being delivered: VMX_DB_CAUSE_SET | its DR6-format
+                             * bits (B3-B0, BS), or 0 for a single-step trap (BS) */
+    bool monitor_armed;     /* address-range monitoring armed by MONITOR (SDM Vol. 2 MONITOR,
+                             * Vol. 3 9.10.4): MWAIT consumes it, VM entries and exits clear it
+                             * (27.3.3, 28.5.6); the MWAIT exit qualification bit 0 (28.2.1) */
+    uint64_t monitor_lin;   /* the linear address MONITOR armed */
     bool inject_pending;    /* VM entry injects an event at the first boundary (27.5) */
     bool injecting;         /* delivering an injected event: no exception-bitmap exits (27.5.1) */
     bool sipi_pending;      /* a SIPI arrived in wait-for-SIPI activity: exit 4 (25.2) */
@@ -247,6 +264,7 @@ enum vmx_insn_error vmx_check_controls(const struct cpu *c);
 enum vmx_insn_error vmx_check_host_state(const struct cpu *c);
 bool vmx_check_guest_state(const struct cpu *c, uint32_t *qual);
 
+
 /* VM entry after the checks (vmx_entry.c, 27.3.2-27.7): load guest state; 0, or -1 with a
  * VM-entry failure already performed (reason 33 qual 2 PDPTEs). */
 int  vmx_entry_load_guest(struct cpu *c);
@@ -285,6 +303,16 @@ int vmx_event_boundary(struct cpu *c);
  * processor-detected exception. */
 void vmx_event_deliver(struct cpu *c, unsigned vector, int kind, bool has_err, uint32_t err,
                        uint32_t insn_len);
+/* IRET in non-root operation, before anything else of it (sys_far.c): removes NMI blocking
+ * (virtual-NMI blocking with "virtual NMIs"; nothing with "NMI exiting" and no virtual NMIs,
+ * 25.3) and records it for "NMI unblocking due to IRET" (28.2.2). vmx_iret_done: it completed. */
+void vmx_iret_begin(struct cpu *c);
+void vmx_iret_done(struct cpu *c);
+/* A debug trap (#DB with DR6-format bits c->vmx.db_cause, 0 = BS) about to be delivered in
+ * non-root operation (exception.c): exits that have priority over traps on the previous
+ * instruction (TPR below threshold, INIT, pending MTF: 6.9, 25.5.2, 29.1.2) happen instead and
+ * save the trap as a pending debug exception (28.3.4); returns normally otherwise. */
+void vmx_db_trap(struct cpu *c);
 /* Triple fault in non-root operation: exit reason 2 (25.2). */
 __attribute__((noreturn)) void vmx_triple_fault_exit(struct cpu *c);
 /* The value of the VMX-preemption timer now (25.5.1). */

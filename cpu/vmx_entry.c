@@ -102,6 +102,28 @@ int vmx_entry_load_guest(struct cpu *c)
     return 0;
 }
 
+/* 27.7.3: the debug exceptions pending after VM entry, from the pending-debug-exceptions field.
+ * None if the entry is vectoring with an external interrupt, NMI, hardware exception or
+ * privileged software exception; none for a software interrupt/exception without MOV SS blocking
+ * (with it the SDM lets them be lost: hvsim loses them too); none in shutdown and wait-for-SIPI
+ * activity. Otherwise they are valid if BS (bit 14) or the enabled-breakpoint bit (12) is set,
+ * and vmx_event_boundary delivers them as a #DB trap (MOV SS blocking holds them for one
+ * instruction). */
+static uint32_t entry_pending_dbg(const struct cpu *c)
+{
+    const uint64_t *v = c->vmx.vmcs;
+    uint32_t pd = (uint32_t)v[VMCS_GUEST_PENDING_DBG];
+    uint32_t info = (uint32_t)v[VMCS_ENTRY_INTR_INFO];
+    uint32_t act = (uint32_t)v[VMCS_GUEST_ACTIVITY_STATE];
+    if ((info & VMX_INTR_VALID) && VMX_INTR_TYPE(info) != VMX_INTR_OTHER)
+        return 0;
+    if (act == 2 || act == 3)
+        return 0;
+    if (!(pd & ((1u << 12) | (1u << 14))))
+        return 0;
+    return pd & 0x500fu;                /* B3-B0, enabled breakpoint, BS (no RTM in hvsim) */
+}
+
 void vmx_entry_finish(struct cpu *c)
 {
     const uint64_t *v = c->vmx.vmcs;
@@ -120,6 +142,10 @@ void vmx_entry_finish(struct cpu *c)
     c->wait_sipi = act == 3;
     c->vmx.sipi_pending = false;
     c->vmx.init_pending = false;
+    c->vmx.iret_unblocked = false;
+    c->vmx.db_cause = 0;
+    c->vmx.pending_dbg = entry_pending_dbg(c);
+    c->vmx.monitor_armed = false;       /* 27.3.3: VM entries clear address-range monitoring */
 
     /* 27.7.4 VMX-preemption timer: counts down by 1 every 2^X TSC cycles (IA32_VMX_MISC[4:0]);
      * a value of 0 exits before the first guest instruction */

@@ -6,9 +6,16 @@
  * interrupts.
  *
  * Priority at a boundary (SDM 6.9 and 26.x, as hvsim orders them): the VM-entry step (event
- * injection or TPR threshold), INIT, SIPI, MTF, preemption timer, NMI (exiting), NMI window,
- * external interrupt (exiting), interrupt window; then the guest's own NMIs and interrupts
- * (exec.c).
+ * injection or TPR threshold), INIT, SIPI, MTF, pending debug exceptions from VM entry (a #DB
+ * trap), preemption timer, NMI (exiting), NMI window, external interrupt (exiting), interrupt
+ * window; then the guest's own NMIs and interrupts (exec.c). A single-step trap of the previous
+ * instruction (exception.c -> vmx_db_trap) yields to TPR-threshold, INIT and MTF exits, which
+ * save it as a pending debug exception (28.3.4).
+ * Activity states (27.7.2, 25.2): wait-for-SIPI is left only by SIPI (INIT is held pending);
+ * shutdown by INIT, NMI (exit or delivery), NMI-window and preemption-timer exits, never by
+ * external interrupts or the interrupt window.
+ * IRET (vmx_iret_begin) removes (virtual-)NMI blocking as the controls say before it can fault;
+ * a fault exit of that IRET sets "NMI unblocking due to IRET" (28.2.2).
  *
  * Invariants:
  *  - Runs only in non-root operation; every function reads the controls of the current VMCS.
@@ -32,6 +39,9 @@
 #define PROC_INTR_WINDOW    (1u << 2)
 #define PROC_NMI_WINDOW     (1u << 22)
 #define EXIT_ACK_INTR       (1u << 15)
+/* Pending-debug-exceptions format (24.4.2 Table 24-4) = DR6 positions for B3-B0 and BS. */
+#define DBG_ENABLED_BP      (1u << 12)
+#define DBG_BS              (1u << 14)
 
 static void exit_now(struct cpu *c, uint32_t reason, uint64_t qual, uint32_t intr_info)
 {
@@ -49,6 +59,26 @@ static bool irq_pending(const struct cpu *c)
 static bool nmi_blocked_phys(const struct cpu *c)
 {
     return (VF(c, PIN_CONTROLS) & PIN_VIRTUAL_NMI) ? c->vmx.root_nmi_blocked : c->nmi_blocked;
+}
+
+/* 27.7.3: deliver the pending debug exceptions VM entry loaded, as a #DB trap of the previous
+ * instruction (DR6 receives B3-B0 and BS when it is delivered through the IDT, exception.c); it
+ * wakes HLT activity; MOV SS blocking holds it until after the next instruction. */
+static bool deliver_pending_dbg(struct cpu *c)
+{
+    uint32_t pd = c->vmx.pending_dbg;
+    if (!pd || c->intr_shadow == 2)
+        return false;
+    c->vmx.pending_dbg = 0;
+    if (!(pd & (DBG_BS | DBG_ENABLED_BP)))
+        return false;                   /* not valid pending debug exceptions */
+    c->halted = false;
+    c->vmx.activity = 0;
+    c->insn_start = c->rip;
+    c->vmx.db_cause = VMX_DB_CAUSE_SET | (pd & (DBG_BS | 0xfu));
+    cpu_deliver_exception(c, VEC_DB, false, 0, false);
+    c->vmx.db_cause = 0;
+    return true;
 }
 
 int vmx_event_boundary(struct cpu *c)
@@ -74,8 +104,11 @@ int vmx_event_boundary(struct cpu *c)
         exit_now(c, VMX_EXIT_TPR_BELOW_THRESHOLD, 0, 0);
         return 1;
     }
-    /* 25.2: INIT is not blocked in non-root operation: it exits */
-    if (c->vmx.init_pending) {
+    bool wait_sipi = c->halted && c->wait_sipi;
+    bool shutdown = c->halted && c->vmx.activity == 2;
+    /* 25.2: INIT is not blocked in non-root operation: it exits, except in wait-for-SIPI
+     * activity, which blocks it (it stays pending) */
+    if (c->vmx.init_pending && !wait_sipi) {
         c->vmx.init_pending = false;
         exit_now(c, VMX_EXIT_INIT, 0, 0);
         return 1;
@@ -85,12 +118,19 @@ int vmx_event_boundary(struct cpu *c)
         exit_now(c, VMX_EXIT_SIPI, c->vmx.sipi_vector, 0);
         return 1;
     }
+    /* wait-for-SIPI: nothing else happens (25.2: no NMI, interrupt, window or timer exits) */
+    if (wait_sipi)
+        return -1;
     if (c->vmx.mtf_pending) {
         c->vmx.mtf_pending = false;
         exit_now(c, VMX_EXIT_MONITOR_TRAP_FLAG, 0, 0);
         return 1;
     }
-    /* 25.5.1: the timer reached 0 — exits also from HLT and ignores every blocking */
+    /* 27.7.3: pending debug exceptions from VM entry, with the priority of traps on the previous
+     * instruction: after INIT, TPR threshold and MTF, before the timer, NMIs and interrupts */
+    if (c->vmx.pending_dbg && deliver_pending_dbg(c))
+        return 1;
+    /* 25.2: the timer reached 0 — exits also from HLT and shutdown, ignores every blocking */
     if (c->vmx.preempt_armed && cpu_cycles_now(c) >= c->vmx.preempt_deadline) {
         exit_now(c, VMX_EXIT_PREEMPTION_TIMER, 0, 0);  /* saves 0, then disarms */
         return 1;
@@ -104,10 +144,24 @@ int vmx_event_boundary(struct cpu *c)
                  VMX_INTR_VALID | (VMX_INTR_NMI << 8) | VEC_NMI);
         return 1;
     }
-    /* 25.3 NMI-window exiting: no (virtual-)NMI blocking and no interrupt shadow */
+    /* 25.3 NMI-window exiting: no (virtual-)NMI blocking and no interrupt shadow; wakes
+     * shutdown as an NMI would (25.2) */
     if ((proc & PROC_NMI_WINDOW) && !shadow && !c->nmi_blocked) {
         exit_now(c, VMX_EXIT_NMI_WINDOW, 0, 0);
         return 1;
+    }
+    if (shutdown) {
+        /* 27.7.2 shutdown activity: external interrupts (exiting or not) and interrupt-window
+         * exits do not end it; an NMI the guest takes does (SDM Vol. 3 6.15 interrupt 8) */
+        if (c->nmi_pending && !(pin & PIN_NMI_EXITING) && !c->nmi_blocked) {
+            c->nmi_pending = false;
+            c->halted = false;
+            c->vmx.activity = 0;
+            c->insn_start = c->rip;
+            cpu_deliver_interrupt(c, VEC_NMI, INTR_NMI);
+            return 1;
+        }
+        return -1;
     }
     /* 25.2 external-interrupt exiting: RFLAGS.IF does not block it, the shadow does */
     if ((pin & PIN_EXT_INTR) && !shadow && irq_pending(c)) {
@@ -122,10 +176,51 @@ int vmx_event_boundary(struct cpu *c)
         exit_now(c, VMX_EXIT_INTERRUPT_WINDOW, 0, 0);
         return 1;
     }
-    /* wait-for-SIPI and shutdown: interrupts and NMIs do not wake the guest (24.4.2) */
-    if (c->halted && (c->wait_sipi || c->vmx.activity == 2))
-        return -1;
     return 0;
+}
+
+/* ------------------------------------------------------------------ IRET and debug traps */
+
+void vmx_iret_begin(struct cpu *c)
+{
+    /* 25.3: with "NMI exiting" 0 IRET unblocks NMIs; with "virtual NMIs" 1 it removes virtual-NMI
+     * blocking (c->nmi_blocked is that blocking then); with NMI exiting 1 and virtual NMIs 0 it
+     * does not affect NMI blocking. The unblocking happens even if the IRET then faults (6.7.1;
+     * 28.1: cleared before a VM exit of a fault in the IRET commences). */
+    uint32_t pin = (uint32_t)VF(c, PIN_CONTROLS);
+    bool affects = (pin & PIN_VIRTUAL_NMI) || !(pin & PIN_NMI_EXITING);
+    c->vmx.iret_unblocked = affects && c->nmi_blocked;
+    if (affects)
+        c->nmi_blocked = false;
+}
+
+void vmx_iret_done(struct cpu *c)
+{
+    c->vmx.iret_unblocked = false;
+}
+
+void vmx_db_trap(struct cpu *c)
+{
+    /* 6.9: INIT and (29.1.2) trap-like TPR-below-threshold exits have priority over traps on
+     * the previous instruction; 25.5.2: so have MTF exits (the #DB trap here is single-step or
+     * a pending one, never a T-bit task-switch trap or INT1). The trap stays pending: saved in
+     * the pending-debug-exceptions field (28.3.4). */
+    uint32_t reason;
+    if (c->tlb->vapic_trap && mmu_vapic_trap_due(c)) {
+        reason = VMX_EXIT_TPR_BELOW_THRESHOLD;
+    } else if (c->vmx.init_pending) {
+        c->vmx.init_pending = false;
+        reason = VMX_EXIT_INIT;
+    } else if (c->vmx.mtf_pending) {
+        c->vmx.mtf_pending = false;
+        reason = VMX_EXIT_MONITOR_TRAP_FLAG;
+    } else {
+        return;
+    }
+    c->vmx.pending_dbg = VMX_DB_BITS(c->vmx.db_cause);
+    c->vmx.db_cause = 0;
+    struct vmx_exit_req r = { .reason = reason };
+    vmx_exit_raise(c, &r);
 }
 
 /* 25.2: does exception `vector` (with error code `err` for #PF) exit? */
@@ -160,9 +255,20 @@ void vmx_event_deliver(struct cpu *c, unsigned vector, int kind, bool has_err, u
                type == VMX_INTR_PRIV_SW_EXCEPTION;
     bool injected = c->vmx.injecting;   /* only the injected event itself is exempt */
     c->vmx.injecting = false;
+    /* the first event after an IRET that removed NMI blocking is its fault (if any) */
+    bool iret_unblock = c->vmx.iret_unblocked;
+    c->vmx.iret_unblocked = false;
+    uint32_t db_bits = VMX_DB_BITS(c->vmx.db_cause);
+    c->vmx.db_cause = 0;
     if (exc && !injected && exception_exits(c, vector, err)) {
-        /* 27.2.1 exit qualification: #PF the linear address, #DB the debug-exception bits */
-        uint64_t qual = vector == VEC_PF ? c->cr2 : vector == VEC_DB ? (c->dr[6] & 0x600full) : 0;
+        /* 28.2.1 exit qualification: #PF the linear address, #DB the debug-exception bits (a
+         * #DB that exits leaves DR6 alone: single-step BS, or the pending bits VM entry loaded) */
+        uint64_t qual = vector == VEC_PF ? c->cr2
+                      : vector == VEC_DB && type == VMX_INTR_HW_EXCEPTION ? db_bits : 0;
+        /* 28.2.2: "NMI unblocking due to IRET" for a fault in an IRET that unblocked NMIs (not
+         * for #DF; undefined, 0 here, with IDT-vectoring information) */
+        if (iret_unblock && vector != VEC_DF && !(c->vmx.vect_info & VMX_INTR_VALID))
+            info |= VMX_INTR_NMI_UNBLOCK;
         /* 27.1: a #PF that exits does not write CR2 (the MMU's early write is undone) */
         if (vector == VEC_PF && c->vmx.pf_cr2_saved)
             c->cr2 = c->vmx.pf_cr2;
@@ -206,20 +312,30 @@ uint64_t vmx_wake_cycle(const struct cpu *c)
 
 bool vmx_halt_event_now(const struct cpu *c)
 {
-    uint32_t pin = (uint32_t)VF(c, PIN_CONTROLS);
-    if (c->vmx.inject_pending || c->vmx.init_pending || c->vmx.sipi_pending ||
+    uint32_t pin = (uint32_t)VF(c, PIN_CONTROLS), proc = (uint32_t)VF(c, PROC_CONTROLS);
+    bool wait_sipi = c->wait_sipi, shutdown = c->vmx.activity == 2;
+    if (c->vmx.inject_pending || c->vmx.sipi_pending)
+        return true;
+    if (wait_sipi)                      /* 25.2: only a SIPI ends wait-for-SIPI (INIT blocked) */
+        return false;
+    if (c->vmx.init_pending || c->vmx.mtf_pending ||
+        (c->vmx.pending_dbg && c->intr_shadow != 2) ||
         (c->vmx.preempt_armed && c->ctr.cycles >= c->vmx.preempt_deadline))
         return true;
     if (c->intr_shadow)
         return false;
     if (c->nmi_pending && (pin & PIN_NMI_EXITING) && !nmi_blocked_phys(c))
         return true;
+    if ((proc & PROC_NMI_WINDOW) && !c->nmi_blocked)
+        return true;
+    if (c->nmi_pending && !(pin & PIN_NMI_EXITING) && !c->nmi_blocked)
+        return true;
+    if (shutdown)                       /* 27.7.2: no interrupt ends shutdown */
+        return false;
     bool irq = irq_pending(c);
     if ((pin & PIN_EXT_INTR) && irq)
         return true;
-    if (c->wait_sipi || c->vmx.activity == 2)
-        return false;                   /* nothing else leaves these activity states */
-    if (c->nmi_pending && !(pin & PIN_NMI_EXITING) && !c->nmi_blocked)
+    if ((proc & PROC_INTR_WINDOW) && (c->rflags & RF_IF))
         return true;
     return !(pin & PIN_EXT_INTR) && (c->rflags & RF_IF) && irq;
 }
@@ -227,9 +343,11 @@ bool vmx_halt_event_now(const struct cpu *c)
 bool vmx_halt_wakeable(const struct cpu *c)
 {
     uint32_t pin = (uint32_t)VF(c, PIN_CONTROLS);
-    if (c->vmx.preempt_armed || c->vmx.init_pending || (pin & (PIN_EXT_INTR | PIN_NMI_EXITING)))
+    if (c->wait_sipi)
+        return false;                   /* only a SIPI (from another processor) */
+    if (c->vmx.preempt_armed || c->vmx.init_pending || (pin & PIN_NMI_EXITING) || c->nmi_pending)
         return true;
-    if (c->wait_sipi || c->vmx.activity == 2)
-        return false;
-    return c->nmi_pending || (c->rflags & RF_IF);
+    if (c->vmx.activity == 2)
+        return false;                   /* 27.7.2: no interrupt ends shutdown */
+    return (pin & PIN_EXT_INTR) || (c->rflags & RF_IF);
 }

@@ -18,10 +18,11 @@
 
 #include "cpu/cpu.h"
 #include "cpu/model.h"
-#include "cpu/ops.h"
+#include "cpu/vmx_intercept.h"
 #include "mmu/mmu.h"
 #include "mmu/tlb.h"
 #include "sim/bus.h"
+#include "traces/tracer.h"
 
 #define VF(c, name) ((c)->vmx.vmcs[VMCS_##name])
 
@@ -36,7 +37,7 @@
 #define PIN_VIRTUAL_NMI     (1u << 5)
 
 /* VMX-abort indicators (28.7). */
-enum { ABORT_SAVE_MSR = 1, ABORT_HOST_PDPTE = 3, ABORT_LOAD_MSR = 5 };
+enum { ABORT_SAVE_MSR = 1, ABORT_HOST_PDPTE = 2, ABORT_LOAD_MSR = 4 };
 
 /* MSR indices the MSR lists refuse (27.4, 28.4, 28.6): loads refuse FS/GS base and
  * SMM_MONITOR_CTL, stores refuse SMBASE; both refuse the x2APIC range 800H-8FFH. */
@@ -44,6 +45,7 @@ enum { ABORT_SAVE_MSR = 1, ABORT_HOST_PDPTE = 3, ABORT_LOAD_MSR = 5 };
 #define MSR_SMBASE          0x9eu
 #define MSR_FS_BASE         0xc0000100u
 #define MSR_GS_BASE         0xc0000101u
+#define MSR_IA32_TSC        0x10u
 
 _Noreturn void vmx_exit_raise(struct cpu *c, const struct vmx_exit_req *r)
 {
@@ -62,47 +64,21 @@ _Noreturn void vmx_exit_insn(struct cpu *c, const struct insn *i, uint32_t reaso
 
 /* ------------------------------------------------------------------ MSR lists (28.4, 28.6) */
 
-/* WRMSR/RDMSR through the instruction handlers, at CPL 0, outside non-root operation (so no
- * MSR-bitmap exit), catching their #GP: the MSR lists are processed "as if by WRMSR/RDMSR".
- * (A checked, non-faulting MSR access exported by cpu/sys_msr.c would replace this.) */
-static bool list_msr_op(struct cpu *c, unsigned insn_id, uint32_t msr, uint64_t *v)
-{
-    jmp_buf saved;
-    memcpy(saved, c->fault_jmp, sizeof saved);
-    uint64_t rax = c->gpr[R_RAX], rcx = c->gpr[R_RCX], rdx = c->gpr[R_RDX];
-    uint8_t cpl = c->cpl;
-    bool nonroot = c->vmx.nonroot, ok = false;
-    struct insn fake;
-    memset(&fake, 0, sizeof fake);
-    fake.len = 2;
-    c->cpl = 0;
-    c->vmx.nonroot = false;
-    c->gpr[R_RCX] = msr;
-    c->gpr[R_RAX] = (uint32_t)*v;
-    c->gpr[R_RDX] = *v >> 32;
-    if (!setjmp(c->fault_jmp)) {
-        op_table[insn_id].fn(c, &fake);
-        *v = (uint32_t)c->gpr[R_RAX] | c->gpr[R_RDX] << 32;
-        ok = true;
-    }
-    memcpy(c->fault_jmp, saved, sizeof saved);
-    c->gpr[R_RAX] = rax;
-    c->gpr[R_RCX] = rcx;
-    c->gpr[R_RDX] = rdx;
-    c->cpl = cpl;
-    c->vmx.nonroot = nonroot;
-    return ok;
-}
-
+/* The MSR lists access MSRs "as if by WRMSR/RDMSR at CPL 0" (27.4, 28.4, 28.6): the non-faulting
+ * MSR API of cpu/sys_msr.c, with no MSR-bitmap exits. IA32_TSC reads the processor's TSC
+ * without the guest's TSC offset (the list is processed by the VM exit, not by guest software). */
 bool vmx_list_wrmsr(struct cpu *c, uint32_t msr, uint64_t v)
 {
-    return list_msr_op(c, X86_INS_WRMSR, msr, &v);
+    return cpu_msr_write(c, msr, v);
 }
 
 bool vmx_list_rdmsr(struct cpu *c, uint32_t msr, uint64_t *v)
 {
-    *v = 0;
-    return list_msr_op(c, X86_INS_RDMSR, msr, v);
+    if (!cpu_msr_read(c, msr, v))
+        return false;
+    if (msr == MSR_IA32_TSC)
+        *v -= vmx_tsc_offset(c);
+    return true;
 }
 
 /* Process a MSR-load list of `count` 16-byte entries at `pa` (27.4 for VM entry, 28.6 for VM
@@ -171,7 +147,66 @@ static struct segment *seg_of(struct cpu *c, int s)
     return s < SEG_NSEG ? &c->seg[s] : s == SEG_LDTR ? &c->ldtr : &c->tr;
 }
 
-static void save_guest(struct cpu *c)
+/* 28.3.3: the RFLAGS.RF saved. Instruction-caused exits save 0; an exception exit for a fault
+ * saves 1 as the pushed image would have it (vmx.exit_rf); EPT violations and misconfigurations
+ * and APIC accesses save what a fault there would push (1 during an instruction; during the
+ * delivery of an event, that event's image: 1 for a fault-class hardware exception); every other
+ * exit (triple fault, events at an instruction boundary, trap-like exits) the RF the processor
+ * has. */
+static bool instruction_exit(uint32_t basic)
+{
+    switch (basic) {
+    case VMX_EXIT_CPUID: case VMX_EXIT_GETSEC: case VMX_EXIT_HLT: case VMX_EXIT_INVD:
+    case VMX_EXIT_INVLPG: case VMX_EXIT_RDPMC: case VMX_EXIT_RDTSC: case VMX_EXIT_RSM:
+    case VMX_EXIT_VMCALL: case VMX_EXIT_VMCLEAR: case VMX_EXIT_VMLAUNCH: case VMX_EXIT_VMPTRLD:
+    case VMX_EXIT_VMPTRST: case VMX_EXIT_VMREAD: case VMX_EXIT_VMRESUME: case VMX_EXIT_VMWRITE:
+    case VMX_EXIT_VMXOFF: case VMX_EXIT_VMXON: case VMX_EXIT_CR_ACCESS: case VMX_EXIT_DR_ACCESS:
+    case VMX_EXIT_IO_INSTRUCTION: case VMX_EXIT_RDMSR: case VMX_EXIT_WRMSR: case VMX_EXIT_MWAIT:
+    case VMX_EXIT_MONITOR: case VMX_EXIT_PAUSE: case VMX_EXIT_GDTR_IDTR: case VMX_EXIT_LDTR_TR:
+    case VMX_EXIT_INVEPT: case VMX_EXIT_RDTSCP: case VMX_EXIT_INVVPID: case VMX_EXIT_WBINVD:
+    case VMX_EXIT_XSETBV: case VMX_EXIT_RDRAND: case VMX_EXIT_INVPCID: case VMX_EXIT_VMFUNC:
+    case VMX_EXIT_ENCLS: case VMX_EXIT_RDSEED: case VMX_EXIT_XSAVES: case VMX_EXIT_XRSTORS:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool saved_rf(struct cpu *c, uint32_t basic)
+{
+    if (instruction_exit(basic))
+        return false;
+    if (basic == VMX_EXIT_EXCEPTION_NMI && c->vmx.exit_rf)
+        return true;
+    if (basic == VMX_EXIT_EPT_VIOLATION || basic == VMX_EXIT_EPT_MISCONFIG ||
+        basic == VMX_EXIT_APIC_ACCESS) {
+        uint32_t vi = c->vmx.vect_info;
+        if (!(vi & VMX_INTR_VALID))
+            return true;                /* an access of the instruction: a fault there */
+        if (VMX_INTR_TYPE(vi) == VMX_INTR_HW_EXCEPTION && VMX_INTR_VECTOR(vi) != VEC_DB &&
+            VMX_INTR_VECTOR(vi) != VEC_DF)
+            return true;                /* delivering a fault: its image has RF = 1 */
+    }
+    return cpu_get_rflags(c) & RF_RF;
+}
+
+/* 28.3.4: the pending debug exceptions saved. They are kept only by exits that have priority
+ * over a debug trap of the previous instruction (INIT, TPR below threshold, MTF; 6.9) and by
+ * exits other than #DB while MOV SS blocks debug exceptions; every other exit saves 0 (a trap
+ * still pending would be delivered before it). hvsim has no data or I/O breakpoints: only BS
+ * (and what VM entry loaded) can be pending. */
+static uint32_t saved_pending_dbg(const struct cpu *c, uint32_t basic, bool db_exit,
+                                  uint8_t shadow)
+{
+    if (basic == VMX_EXIT_INIT || basic == VMX_EXIT_TPR_BELOW_THRESHOLD ||
+        basic == VMX_EXIT_MONITOR_TRAP_FLAG)
+        return c->vmx.pending_dbg;
+    if (shadow == 2 && !db_exit)
+        return c->vmx.pending_dbg;
+    return 0;
+}
+
+static void save_guest(struct cpu *c, uint32_t basic, bool db_exit)
 {
     uint64_t *v = c->vmx.vmcs;
     uint32_t ex = (uint32_t)v[VMCS_EXIT_CONTROLS];
@@ -184,7 +219,7 @@ static void save_guest(struct cpu *c)
     }
     v[VMCS_GUEST_RSP] = c->gpr[R_RSP];
     v[VMCS_GUEST_RIP] = c->rip;
-    v[VMCS_GUEST_RFLAGS] = cpu_get_rflags(c) | (c->vmx.exit_rf ? RF_RF : 0);
+    v[VMCS_GUEST_RFLAGS] = (cpu_get_rflags(c) & ~(uint64_t)RF_RF) | (saved_rf(c, basic) ? RF_RF : 0);
     for (int s = 0; s < 8; s++) {
         const struct segment *g = seg_of(c, s);
         v[VMCS_GUEST_ES_SEL + s] = g->sel;
@@ -218,7 +253,7 @@ static void save_guest(struct cpu *c)
     if (c->nmi_blocked)
         intr |= 1u << 3;                /* blocking by NMI (virtual-NMI blocking with vNMIs) */
     v[VMCS_GUEST_INTERRUPTIBILITY] = intr;
-    v[VMCS_GUEST_PENDING_DBG] = 0;      /* hvsim keeps no pending debug exceptions across exits */
+    v[VMCS_GUEST_PENDING_DBG] = saved_pending_dbg(c, basic, db_exit, shadow);
     if ((ex & EXIT_SAVE_PREEMPT) && (v[VMCS_PIN_CONTROLS] & VMX_PIN_PREEMPT_TIMER))
         v[VMCS_PREEMPTION_TIMER] = vmx_preempt_value(c);
     /* 28.3.1: with EPT and PAE paging the PDPTEs are saved */
@@ -315,6 +350,9 @@ static void leave_guest(struct cpu *c)
     c->vmx.inject_pending = c->vmx.injecting = c->vmx.exit_rf = false;
     c->vmx.activity = 0;
     c->vmx.shadow_insn = 0;
+    c->vmx.iret_unblocked = false;
+    c->vmx.pending_dbg = c->vmx.db_cause = 0;
+    c->vmx.monitor_armed = false;       /* 28.5.6: VM exits clear address-range monitoring */
     c->halted = false;
     c->wait_sipi = false;
     c->intr_shadow = 0;
@@ -337,6 +375,8 @@ static void finish_exit(struct cpu *c, uint32_t basic)
     c->vmx.ctr.exits[basic < VMX_EXIT_NREASONS ? basic : 0]++;
     c->vmx.exit_cycle = cpu_cycles_now(c);
     c->vmx.last_exit = 1 + (int)(basic < VMX_EXIT_NREASONS ? basic : 0);
+    if (c->trace)                   /* the trace's vm_exit, at the exit's time (traces/) */
+        tracer_vm_exit(c->trace, c);
     c->ctr.cycles += c->model->vm_exit;
 }
 
@@ -348,6 +388,12 @@ void vmx_vmexit(struct cpu *c, const struct vmx_exit_req *r)
     /* 28.2: exit information */
     v[VMCS_EXIT_REASON] = r->reason;
     v[VMCS_EXIT_QUALIFICATION] = r->qual;
+    /* 28.2.1: an EPT violation by an access of an IRET that removed (virtual-)NMI blocking sets
+     * "NMI unblocking due to IRET" (bit 12); undefined (0 here) with IDT-vectoring information
+     * and with NMI exiting but no virtual NMIs (then IRET removes nothing: the flag is false) */
+    if (basic == VMX_EXIT_EPT_VIOLATION && c->vmx.iret_unblocked &&
+        !(c->vmx.vect_info & VMX_INTR_VALID))
+        v[VMCS_EXIT_QUALIFICATION] |= 1u << 12;
     v[VMCS_GUEST_LINEAR_ADDR] = r->gla;
     v[VMCS_GUEST_PHYSICAL_ADDR] = r->gpa;
     v[VMCS_EXIT_INTR_INFO] = r->intr_info;
@@ -365,7 +411,10 @@ void vmx_vmexit(struct cpu *c, const struct vmx_exit_req *r)
     v[VMCS_ENTRY_INTR_INFO] &= ~(uint64_t)VMX_INTR_VALID;
 
     /* 28.3, 28.4 */
-    save_guest(c);
+    bool db_exit = basic == VMX_EXIT_EXCEPTION_NMI && (r->intr_info & VMX_INTR_VALID) &&
+                   VMX_INTR_VECTOR(r->intr_info) == VEC_DB &&
+                   VMX_INTR_TYPE(r->intr_info) != VMX_INTR_NMI;
+    save_guest(c, basic, db_exit);
     bool nmi_exit = basic == VMX_EXIT_EXCEPTION_NMI &&
                     (r->intr_info & VMX_INTR_VALID) && VMX_INTR_TYPE(r->intr_info) == VMX_INTR_NMI;
     leave_guest(c);

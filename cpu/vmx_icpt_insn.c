@@ -6,9 +6,12 @@
  *  - Performance counters are not modelled: RDPMC accepts the counter indices CPUID leaf 0AH
  *    reports (none on the default model, so every index is #GP(0)) and reads them as 0.
  *  - MONITOR/MWAIT exist only if CPUID.01H:ECX.MONITOR[bit 3] = 1 (not on the default model:
- *    #UD). MONITOR checks its operand and arms nothing observable; MWAIT never waits (the SDM
- *    lets the optimized state end for implementation-specific reasons), so it is a NOP after
- *    its checks. No monitor is tracked: the MWAIT exit qualification's "armed" bit is 0.
+ *    #UD). MONITOR checks its operand and arms the address-range monitor (c->vmx.monitor_armed,
+ *    with the linear address); MWAIT never waits (the SDM lets the optimized state end for
+ *    implementation-specific reasons), so after its checks it only consumes the armed state.
+ *    VM entries and VM exits clear it (SDM Vol. 3 27.3.3, 28.5.6). The MWAIT exit
+ *    qualification's bit 0 is the armed state (vmx_intercept.c). Stores to the monitored range
+ *    do not disarm it (hvsim does not snoop the range: MWAIT would not have waited anyway).
  *  - GETSEC is #UD (no SMX: CR4.SMXE cannot be set), RSM is #UD (never in SMM), RDRAND is #UD
  *    unless the model reports it (CPUID.01H:ECX[30]; then a clean unsupported stop: hvsim has no
  *    deterministic entropy source and does not offer "RDRAND exiting"). RDSEED is in sys_msr.c.
@@ -58,7 +61,10 @@ static void op_monitor(struct cpu *c, const struct insn *i)
         vmx_icpt_simple(c, i, VMX_EXIT_MONITOR);
     if ((uint32_t)c->gpr[R_RCX] != 0)
         cpu_fault(c, VEC_GP, 0);
-    vcheck(c, i->seg, trunc_sz(c->gpr[R_RAX], i->asz), 1, ACC_READ);
+    uint64_t off = trunc_sz(c->gpr[R_RAX], i->asz);
+    vcheck(c, i->seg, off, 1, ACC_READ);
+    c->vmx.monitor_armed = true;
+    c->vmx.monitor_lin = seg_lin(c, i->seg, off, 1, ACC_READ);
 }
 
 /* MWAIT (SDM Vol. 2): ECX bit 0 needs CPUID.05H:ECX[1], bits 31:1 are reserved. */
@@ -72,6 +78,7 @@ static void op_mwait(struct cpu *c, const struct insn *i)
     uint32_t ok = (r[CPUID_ECX] & 2) ? 1u : 0u;
     if ((uint32_t)c->gpr[R_RCX] & ~ok)
         cpu_fault(c, VEC_GP, 0);
+    c->vmx.monitor_armed = false;       /* the wait (none here) consumed the monitor */
 }
 
 static void op_ud_always(struct cpu *c, const struct insn *i)

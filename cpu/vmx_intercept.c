@@ -115,8 +115,9 @@ void vmx_icpt_simple(struct cpu *c, const struct insn *i, enum vmx_exit_reason r
     case VMX_EXIT_WBINVD:  exit = vmx_proc2_ctls(c) & VMX_PROC2_WBINVD_EXITING; break;
     default:               exit = false; break;
     }
+    /* 28.2.1 (Table 28-1): the MWAIT qualification's bit 0 is 1 if the monitor was armed */
     if (exit)
-        icpt_exit(c, i, reason, 0, 0);
+        icpt_exit(c, i, reason, reason == VMX_EXIT_MWAIT && c->vmx.monitor_armed, 0);
 }
 
 void vmx_icpt_rdtscp_ud(struct cpu *c)

@@ -15,6 +15,7 @@
 #include "cpu/sys_ctl.h"
 #include "cpu/sys_ops.h"
 #include "cpu/vmx.h"
+#include "traces/tracer.h"
 
 /* VMCALL (30.3): in non-root operation a VM exit (reason 18, 25.1.2); in root operation outside
  * SMM, with no dual-monitor treatment (IA32_VMX_BASIC[49] = 0), VMfail(1). */
@@ -52,6 +53,8 @@ static void vm_entry(struct cpu *c, bool launch)
     if (launch)
         c->vmx.launched = true;
     vmx_entry_finish(c);
+    if (c->trace)                   /* the trace's vm_entry (and vm_inject), traces/tracer.h */
+        tracer_vm_entry(c->trace, c, launch);
     vmx_run_switch(c);              /* continue in the run loop's non-root instance */
 }
 

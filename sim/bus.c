@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "traces/tracer.h"
+
 int bus_init(struct bus *b, uint64_t ram_size)
 {
     memset(b, 0, sizeof *b);
@@ -97,6 +99,23 @@ static uint64_t ones(unsigned size)
     return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
 }
 
+/* Trace records of device accesses (category io, off by default): whoever made the access. */
+static void trace_mmio(struct bus *b, uint64_t pa, unsigned size, bool write, uint64_t value)
+{
+    if (tracer_wants(b->trace, TRACE_CAT_IO)) {
+        uint64_t v[4] = { pa, size, write, value };
+        tracer_here(b->trace, TEV_MMIO, v);
+    }
+}
+
+static void trace_pio(struct bus *b, uint16_t port, unsigned size, bool write, uint32_t value)
+{
+    if (tracer_wants(b->trace, TRACE_CAT_IO)) {
+        uint64_t v[4] = { port, size, write, value };
+        tracer_here(b->trace, TEV_PIO, v);
+    }
+}
+
 uint64_t bus_read(struct bus *b, uint64_t pa, unsigned size)
 {
     uint8_t *p = bus_ram_ptr(b, pa, size);
@@ -109,7 +128,9 @@ uint64_t bus_read(struct bus *b, uint64_t pa, unsigned size)
     if (r) {
         if (b->sync)
             b->sync(b->sync_opaque);
-        return r->ops->read(r->opaque, pa - r->base, size) & ones(size);
+        uint64_t v = r->ops->read(r->opaque, pa - r->base, size) & ones(size);
+        trace_mmio(b, pa, size, false, v);
+        return v;
     }
     unclaimed(b, pa, false);
     return ones(size);
@@ -128,6 +149,7 @@ void bus_write(struct bus *b, uint64_t pa, uint64_t value, unsigned size)
     if (r) {
         if (b->sync)
             b->sync(b->sync_opaque);
+        trace_mmio(b, pa, size, true, value & ones(size));
         r->ops->write(r->opaque, pa - r->base, value & ones(size), size);
         return;
     }
@@ -160,7 +182,9 @@ uint32_t bus_in(struct bus *b, uint16_t port, unsigned size)
     if (r) {
         if (b->sync)
             b->sync(b->sync_opaque);
-        return (uint32_t)(r->ops->read(r->opaque, port - r->base, size) & ones(size));
+        uint32_t v = (uint32_t)(r->ops->read(r->opaque, port - r->base, size) & ones(size));
+        trace_pio(b, port, size, false, v);
+        return v;
     }
     unclaimed(b, port, true);
     return (uint32_t)ones(size);
@@ -172,6 +196,7 @@ void bus_out(struct bus *b, uint16_t port, uint32_t value, unsigned size)
     if (r) {
         if (b->sync)
             b->sync(b->sync_opaque);
+        trace_pio(b, port, size, true, (uint32_t)(value & ones(size)));
         r->ops->write(r->opaque, port - r->base, value & ones(size), size);
         return;
     }

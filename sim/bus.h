@@ -32,6 +32,8 @@ struct bus_region {
 
 #define BUS_MAX_REGIONS 64
 
+struct tracer;
+
 struct bus {
     uint8_t *ram;
     uint64_t ram_size;
@@ -54,6 +56,7 @@ struct bus {
      * sees the accessing processor's time (sim/sched.h sched_sync). NULL: none. */
     void (*sync)(void *opaque);
     void *sync_opaque;
+    struct tracer *trace;       /* device accesses are recorded here (traces/tracer.h), or NULL */
 };
 
 int  bus_init(struct bus *b, uint64_t ram_size);   /* 0, or -1 if the host cannot allocate */

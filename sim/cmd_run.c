@@ -18,8 +18,10 @@
 #include "sim/cmd.h"
 #include "sim/config.h"
 #include "sim/machine.h"
+#include "sim/run_env.h"
 #include "sim/serial_tty.h"
 #include "sim/summary.h"
+#include "traces/trace_writer.h"
 
 enum { EXIT_HALT = 0, EXIT_USAGE = 2, EXIT_TRIPLE = 4, EXIT_LIMIT = 6, EXIT_UNSUPPORTED = 8,
        EXIT_RESET = 12, EXIT_STRICT = 14 };
@@ -49,6 +51,10 @@ static int run_usage(FILE *f)
         "  --max-insns N          stop after N instructions (K/M/G suffixes)\n"
         "  --date YYYY-MM-DDTHH:MM:SS  the RTC at power-on (default 2000-01-01T00:00:00)\n"
         "  --strict               stop at the first access to an address or port with no device\n"
+        "  --trace DIR            record a trace of the run in DIR (CTF 1.8, docs/TRACE-FORMAT.md;\n"
+        "                         read it with `hvsim trace` or babeltrace2)\n"
+        "  --trace-events LIST    categories to record: vmx, hcall, intr, io, annot, default, all\n"
+        "                         (comma-separated; default: all but io; input is always recorded)\n"
         "  --quiet                no run summary\n"
         "exit status: (V<<1)|1 for debug-exit value V; 0 halted or ACPI soft-off; 2 usage or\n"
         "  load error; 4 triple fault; 6 instruction limit; 8 unsupported feature; 12 reset requested;\n"
@@ -108,7 +114,8 @@ int cmd_run(int argc, char **argv)
         { "date", required_argument, 0, 'd' }, { "strict", no_argument, 0, 'S' },
         { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' },
         { "serial-in", required_argument, 0, 'i' }, { "serial-log", required_argument, 0, 'L' },
-        { "serial-replay", required_argument, 0, 'R' }, { 0, 0, 0, 0 },
+        { "serial-replay", required_argument, 0, 'R' }, { "trace", required_argument, 0, 'T' },
+        { "trace-events", required_argument, 0, 'E' }, { 0, 0, 0, 0 },
     };
     /* The options, kept apart so they can override a configuration file. */
     struct machine_config opt;
@@ -172,6 +179,15 @@ int cmd_run(int argc, char **argv)
             given |= CFG_DATE;
             break;
         case 'S': opt.strict = true; given |= CFG_STRICT; break;
+        case 'T': opt.trace_dir = optarg; given |= CFG_TRACE; break;
+        case 'E':
+            if (trace_cats_parse(optarg, &opt.trace_cats)) {
+                fprintf(stderr, "hvsim run: --trace-events '%s': expected a comma-separated list "
+                        "of " TRACE_CATS_NAMES "\n", optarg);
+                return EXIT_USAGE;
+            }
+            given |= CFG_TRACE_EVENTS;
+            break;
         case 'q': quiet = true; break;
         case 'h': return run_usage(stdout);
         default: return run_usage(stderr);
@@ -204,6 +220,8 @@ int cmd_run(int argc, char **argv)
     if (given & CFG_CYCLE_MODEL) cfg.model_path = opt.model_path;
     if (given & CFG_DATE) cfg.date = opt.date;
     if (given & CFG_STRICT) cfg.strict = true;
+    if (given & CFG_TRACE) cfg.trace_dir = opt.trace_dir;
+    if (given & CFG_TRACE_EVENTS) cfg.trace_cats = opt.trace_cats;
     const char *serial = (given & CFG_SERIAL) ? opt_serial : rc.serial ? rc.serial : "stdio";
     uint64_t max_insns = (given & CFG_MAX_INSNS) ? opt_max : rc.max_insns;
     cfg.console = stdout;
@@ -250,6 +268,12 @@ int cmd_run(int argc, char **argv)
         cfg.serial = serial_file;
     }
 
+    static struct run_env env;          /* the run's inputs, recorded in its trace */
+    if (cfg.trace_dir) {
+        run_env_build(&env, &cfg, max_insns);
+        cfg.trace_env = env.e;
+        cfg.trace_nenv = env.n;
+    }
     static struct machine m;
     if (machine_init(&m, &cfg, err, sizeof err)) {
         fprintf(stderr, "hvsim run: %s\n", err);
@@ -324,7 +348,12 @@ int cmd_run(int argc, char **argv)
                     "%" PRIu64 " waits for FIFO room%s\n", m.com1_in.arrived,
                     m.com1_in.delivered, m.com1_in.waits,
                     m.com1_in.open ? "" : " (the guest never set DTR or RTS)");
+        if (m.tracing)
+            fprintf(stderr, "trace           %s: %" PRIu64 " events\n", cfg.trace_dir,
+                    trace_writer_count(m.trace.w));
     }
+    char trace_err[512];
+    bool trace_bad = machine_trace_close(&m, trace_err, sizeof trace_err) != 0;
     bool log_bad = m.com1_in.log_error;
     if (why == MSTOP_TRIPLE_FAULT) {
         char dump[2048];
@@ -339,6 +368,8 @@ int cmd_run(int argc, char **argv)
     if (log_bad)
         fprintf(stderr, "hvsim run: serial log %s: write error, the recording is incomplete\n",
                 in.log);
+    if (trace_bad)
+        fprintf(stderr, "hvsim run: trace: %s\n", trace_err);
     config_free(&rc);
     return status;
 }

@@ -143,12 +143,19 @@ static void print_group(const struct trace_group *g, int csv, const char *label)
         double pct = n ? 100.0 * (double)m->count / (double)n : 0;
         double tpct = root ? 100.0 * (double)m->total / (double)root : 0;
         uint64_t mean = m->timed ? m->total / m->timed : 0;
-        if (csv)
-            printf("exit,%s,%s,%" PRIu64 ",%.2f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.2f\n", label,
-                   name, m->count, pct, m->min, mean, m->max, tpct);
-        else
+        if (csv) {
+            printf("exit,%s,%s,%" PRIu64 ",%.2f,", label, name, m->count, pct);
+            if (m->timed)
+                printf("%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.2f\n", m->min, mean, m->max, tpct);
+            else
+                printf(",,,\n");       /* no later entry: the handling time is unknown */
+        } else if (m->timed) {
             printf("%-22s %10" PRIu64 " %6.2f%% %10" PRIu64 " %10" PRIu64 " %10" PRIu64
                    " %6.2f%%\n", name, m->count, pct, m->min, mean, m->max, tpct);
+        } else {
+            printf("%-22s %10" PRIu64 " %6.2f%% %10s %10s %10s %7s\n", name, m->count, pct, "-",
+                   "-", "-", "-");
+        }
     }
     int header = 0;
     for (unsigned c = 0; c < sizeof g->hcalls / sizeof g->hcalls[0]; c++) {

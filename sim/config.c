@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "traces/trace_schema.h"
+
 #define CONFIG_MAX_FILE (1u << 20)  /* config_load: larger files are refused */
 
 int config_parse_size(const char *s, uint64_t *out)
@@ -162,18 +164,18 @@ static int parse_bool(const char *s)
 
 enum key_id { K_KERNEL, K_MODULE, K_APPEND, K_MEM, K_CPUS, K_SERIAL, K_CYCLE_MODEL,
               K_MAX_INSNS, K_DATE, K_STRICT, K_SERIAL_IN, K_SERIAL_LOG, K_SERIAL_REPLAY,
-              K_COUNT };
+              K_TRACE, K_TRACE_EVENTS, K_COUNT };
 
 static const char *const key_names[K_COUNT] = {
     [K_KERNEL] = "kernel", [K_MODULE] = "module", [K_APPEND] = "append", [K_MEM] = "mem",
     [K_CPUS] = "cpus", [K_SERIAL] = "serial", [K_CYCLE_MODEL] = "cycle-model",
     [K_MAX_INSNS] = "max-insns", [K_DATE] = "date", [K_STRICT] = "strict",
     [K_SERIAL_IN] = "serial-in", [K_SERIAL_LOG] = "serial-log",
-    [K_SERIAL_REPLAY] = "serial-replay",
+    [K_SERIAL_REPLAY] = "serial-replay", [K_TRACE] = "trace", [K_TRACE_EVENTS] = "trace-events",
 };
 
 #define KEY_LIST "kernel, module, append, mem, cpus, serial, cycle-model, max-insns, date, " \
-                 "strict, serial-in, serial-log, serial-replay"
+                 "strict, serial-in, serial-log, serial-replay, trace, trace-events"
 
 #define OOM(p) fail(p, "out of memory")
 
@@ -243,6 +245,21 @@ static int set_key(struct cfg_parser *p, enum key_id k, const char *v)
             return OOM(p);
         *(k == K_SERIAL_LOG ? &c->serial_log : &c->serial_replay) = s;
         return 0;
+    case K_TRACE:
+        if (!v[0])
+            return fail(p, "trace: expected a directory name");
+        if (!(s = own(c, resolve(p, v))))
+            return OOM(p);
+        m->trace_dir = s;
+        return 0;
+    case K_TRACE_EVENTS: {
+        uint32_t cats;
+        if (trace_cats_parse(v, &cats))
+            return fail(p, "trace-events: expected a comma-separated list of " TRACE_CATS_NAMES
+                        ", got '%s'", v);
+        m->trace_cats = cats;
+        return 0;
+    }
     case K_MAX_INSNS:
         if (config_parse_size(v, &n) || n == 0)
             return fail(p, "max-insns: expected a positive count such as 500M, got '%s'", v);
@@ -371,6 +388,7 @@ static void config_defaults(struct run_config *c)
     memset(c, 0, sizeof *c);
     c->machine.ram_size = 128u << 20;
     c->machine.cpus = 1;
+    c->machine.trace_cats = TRACE_CAT_DEFAULT;
     c->machine.date = (struct rtc_time){ 2000, 1, 1, 0, 0, 0 };
     c->machine.console = stdout;
     c->serial = "stdio";

@@ -29,6 +29,7 @@ enum {
     CFG_CPUS = 1u << 4, CFG_SERIAL = 1u << 5, CFG_CYCLE_MODEL = 1u << 6,
     CFG_MAX_INSNS = 1u << 7, CFG_DATE = 1u << 8, CFG_STRICT = 1u << 9,
     CFG_SERIAL_IN = 1u << 10, CFG_SERIAL_LOG = 1u << 11, CFG_SERIAL_REPLAY = 1u << 12,
+    CFG_TRACE = 1u << 13, CFG_TRACE_EVENTS = 1u << 14,
 };
 
 struct run_config {

@@ -176,7 +176,34 @@ int machine_init(struct machine *m, const struct machine_config *cfg, char *err,
     }
     if (mb_enter(&m->cpus[0], &m->mb))
         return fail(m, err, errlen, "cannot set up the Multiboot entry state");
+    if (cfg->trace_dir) {
+        if (tracer_open(&m->trace, cfg->trace_dir, (unsigned)m->ncpus, cfg->trace_cats,
+                        m->model.tsc_hz, &m->sched, &m->q, cfg->trace_env, cfg->trace_nenv, err,
+                        errlen)) {
+            machine_destroy(m);
+            return -1;
+        }
+        m->tracing = true;
+        for (int k = 0; k < m->ncpus; k++)
+            m->cpus[k].trace = &m->trace;
+        m->bus.trace = &m->trace;
+        m->ioapic.trace = &m->trace;
+        m->com1_in.trace = &m->trace;
+    }
     return 0;
+}
+
+int machine_trace_close(struct machine *m, char *err, size_t errlen)
+{
+    if (!m->tracing)
+        return 0;
+    m->tracing = false;
+    for (int k = 0; k < m->ncpus; k++)
+        m->cpus[k].trace = NULL;
+    m->bus.trace = NULL;
+    m->ioapic.trace = NULL;
+    m->com1_in.trace = NULL;
+    return tracer_close(&m->trace, err, errlen);
 }
 
 enum machine_stop machine_run(struct machine *m, uint64_t max_insns)
@@ -215,6 +242,8 @@ enum machine_stop machine_run(struct machine *m, uint64_t max_insns)
 
 void machine_destroy(struct machine *m)
 {
+    char err[256];
+    machine_trace_close(m, err, sizeof err);
     serial_in_destroy(&m->com1_in);
     if (m->parts >= PART_CPU) {
         for (int k = 0; k < m->ncpus; k++)

@@ -41,6 +41,7 @@
 #include "sim/multiboot.h"
 #include "sim/sched.h"
 #include "sim/serial_in.h"
+#include "traces/tracer.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -64,6 +65,12 @@ struct machine_config {
     FILE *console;                  /* port 0xE9 output, NULL: discarded */
     struct rtc_time date;           /* the RTC's date at power-on */
     bool strict;                    /* accesses to nothing stop the machine */
+    /* trace recording (docs/TRACE-FORMAT.md): a directory, or NULL for none; the categories
+     * (TRACE_CAT_*) and the env entries that record the run's inputs in the metadata */
+    const char *trace_dir;
+    uint32_t trace_cats;
+    const struct trace_env *trace_env;
+    unsigned trace_nenv;
 };
 
 enum machine_stop {
@@ -98,6 +105,8 @@ struct machine {
     struct acpi_pm pm;
     uint64_t rsdp;                  /* where the ACPI tables start (sim/acpi.h) */
     struct mb_boot mb;
+    struct tracer trace;            /* the run's trace recorder, when `tracing` */
+    bool tracing;
     FILE *serial;
     int parts;                      /* construction progress, for destroy */
 };
@@ -106,6 +115,9 @@ struct machine {
 int machine_init(struct machine *m, const struct machine_config *cfg, char *err, size_t errlen);
 /* Run until a stop (max_insns: UINT64_MAX for no limit). */
 enum machine_stop machine_run(struct machine *m, uint64_t max_insns);
+/* Finish the trace (flush, close): 0, or -1 with a message naming the file. Without a trace, 0.
+ * machine_destroy also closes it, without a report. */
+int machine_trace_close(struct machine *m, char *err, size_t errlen);
 void machine_destroy(struct machine *m);
 
 #ifdef __cplusplus

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "traces/tracer.h"
+
 #define LIVE_CHUNK 4096            /* bytes taken from the host per poll */
 
 uint64_t serial_in_char_ps(const struct uart16550 *u)
@@ -92,6 +94,8 @@ void serial_in_arrive(struct serial_in *s, const uint8_t *bytes, size_t n)
         return;
     if (s->log && serial_log_write_arrival(s->log, s->q->now, bytes, n))
         s->log_error = true;
+    for (size_t k = 0; s->trace && k < n; k++)
+        tracer_input_serial(s->trace, 0, bytes[k]);
     if (queue_push(s, bytes, n)) {
         s->eof = true;                      /* out of memory: take no more host input */
         return;

@@ -45,6 +45,8 @@ enum serial_in_mode {
 
 #define SERIAL_IN_MAX_FILE (64u << 20)   /* --serial-in FILE: larger files are refused */
 
+struct tracer;
+
 struct serial_in {
     enum serial_in_mode mode;
     struct uart16550 *u;
@@ -59,6 +61,7 @@ struct serial_in {
     int fd;                    /* host descriptor, polled between rounds */
     bool eof;                  /* the descriptor reached its end (or failed) */
     FILE *log;                 /* NULL: arrivals are not recorded */
+    struct tracer *trace;      /* arrivals go to the run's trace too (traces/tracer.h), or NULL */
     bool log_error;            /* a write to the log failed (reported by the command) */
     /* replay */
     struct serial_log replay;

@@ -33,8 +33,8 @@ const struct trace_event_desc trace_events[TRACE_NEVENTS] = {
           F("logical", 1) } },
     [TEV_APIC_TIMER_ARM] = { "apic_timer_arm", TRACE_CAT_INTR, 4,
         { F("mode", 1), F("initial", 4), F("divide", 1), F("deadline_ps", 8) } },
-    [TEV_APIC_TIMER_FIRE] = { "apic_timer_fire", TRACE_CAT_INTR, 1,
-        { F("vector", 1) } },
+    [TEV_APIC_TIMER_FIRE] = { "apic_timer_fire", TRACE_CAT_INTR, 2,
+        { F("vector", 1), F("lp", 2) } },
     [TEV_PREEMPT_TIMER] = { "preempt_timer", TRACE_CAT_INTR, 1,
         { FH("vmcs", 8) } },
     [TEV_PIO] = { "pio", TRACE_CAT_IO, 4,
@@ -70,6 +70,34 @@ static const char *const src_names[TRACE_SRC_NSOURCES] = {
 const char *trace_irq_source_name(unsigned src)
 {
     return src < TRACE_SRC_NSOURCES ? src_names[src] : "?";
+}
+
+int trace_cats_parse(const char *s, uint32_t *out)
+{
+    static const struct { const char *name; uint32_t cats; } names[] = {
+        { "vmx", TRACE_CAT_VMX }, { "hcall", TRACE_CAT_HCALL }, { "intr", TRACE_CAT_INTR },
+        { "io", TRACE_CAT_IO }, { "annot", TRACE_CAT_ANNOT }, { "default", TRACE_CAT_DEFAULT },
+        { "all", TRACE_CAT_ALL },
+    };
+    uint32_t cats = 0;
+    if (!s || !*s)
+        return -1;
+    for (const char *p = s;;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        unsigned k;
+        for (k = 0; k < sizeof names / sizeof names[0]; k++)
+            if (strlen(names[k].name) == len && strncmp(p, names[k].name, len) == 0)
+                break;
+        if (k == sizeof names / sizeof names[0])
+            return -1;
+        cats |= names[k].cats;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    *out = cats | TRACE_CAT_INPUT;
+    return 0;
 }
 
 unsigned trace_payload_size(const struct trace_event_desc *d)

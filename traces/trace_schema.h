@@ -62,6 +62,11 @@ struct trace_event_desc {
 
 extern const struct trace_event_desc trace_events[TRACE_NEVENTS];
 
+/* Parse a comma-separated list of categories: vmx, hcall, intr, io, annot, default (the default
+ * set), all. 0, or -1 for an empty list or an unknown name. */
+int trace_cats_parse(const char *s, uint32_t *out);
+#define TRACE_CATS_NAMES "vmx, hcall, intr, io, annot, default, all"
+
 /* Bytes of an event's payload: the sum of its field sizes. */
 unsigned trace_payload_size(const struct trace_event_desc *d);
 /* Event id by name, or -1. */

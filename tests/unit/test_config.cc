@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "sim/config.h"
+#include "traces/trace_schema.h"
 
 namespace {
 
@@ -207,11 +208,11 @@ TEST(Config, ErrorsNameTheFileLineAndWhatWasExpected)
     EXPECT_EQ(parse_err("\nbogus = 1\n"),
               "machine.cfg:2: unknown key 'bogus' (expected one of kernel, module, append, "
               "mem, cpus, serial, cycle-model, max-insns, date, strict, serial-in, serial-log, "
-              "serial-replay)");
+              "serial-replay, trace, trace-events)");
     EXPECT_EQ(parse_err("Kernel = a\n"),       // keys are case-sensitive
               "machine.cfg:1: unknown key 'Kernel' (expected one of kernel, module, append, "
               "mem, cpus, serial, cycle-model, max-insns, date, strict, serial-in, serial-log, "
-              "serial-replay)");
+              "serial-replay, trace, trace-events)");
     EXPECT_EQ(parse_err("kernel = a\n\nkernel = b\n"),
               "machine.cfg:3: kernel: set twice (first on line 1)");
     EXPECT_EQ(parse_err("strict = 1\nstrict = 1\n"),
@@ -396,3 +397,25 @@ TEST(Config, FuzzCorpusParsesWithoutCrashing)
 }
 
 }  // namespace
+
+// trace and trace-events (docs/CONFIG.md): the directory resolved against the file's directory,
+// the categories as TRACE_CAT_* bits (input always added), bad lists refused with the key named.
+TEST(Config, TraceKeys)
+{
+    struct run_config c;
+    ASSERT_EQ(parse("", &c), 0);
+    EXPECT_EQ(c.machine.trace_dir, nullptr);
+    EXPECT_EQ(c.machine.trace_cats, (uint32_t)TRACE_CAT_DEFAULT);
+    config_free(&c);
+    ASSERT_EQ(parse("trace = out.trace\ntrace-events = vmx,io\n", &c), 0);
+    EXPECT_STREQ(c.machine.trace_dir, "cfgdir/out.trace");
+    EXPECT_EQ(c.machine.trace_cats, (uint32_t)(TRACE_CAT_VMX | TRACE_CAT_IO | TRACE_CAT_INPUT));
+    EXPECT_EQ(c.set_mask, (uint32_t)(CFG_TRACE | CFG_TRACE_EVENTS));
+    config_free(&c);
+    ASSERT_EQ(parse("trace-events = all\n", &c), 0);
+    EXPECT_EQ(c.machine.trace_cats, (uint32_t)TRACE_CAT_ALL);
+    config_free(&c);
+    EXPECT_NE(parse_err("trace-events = vmx,,io\n").find("trace-events"), std::string::npos);
+    EXPECT_NE(parse_err("trace-events = exits\n").find("got 'exits'"), std::string::npos);
+    EXPECT_NE(parse_err("trace =\n").find("trace: expected a directory"), std::string::npos);
+}

@@ -388,4 +388,289 @@ TEST(VmxEvent, WaitForSipiAndSipiExit)
     m.c.irq = { nullptr, nullptr, nullptr };
 }
 
+
+// ---------------------------------------------------------------- NMI unblocking due to IRET
+// 25.3: IRET removes NMI blocking (NMI exiting 0) or virtual-NMI blocking (virtual NMIs 1), and
+// nothing with NMI exiting 1 and virtual NMIs 0; 28.1: a fault in the IRET that exits finds the
+// blocking already cleared; 28.2.2: then bit 12 of the exit interruption information says the
+// IRET had unblocked NMIs.
+constexpr uint32_t PIN_NMI_EXIT = 1u << 3, PIN_VNMI = 1u << 5, BLOCK_NMI = 8;
+const std::vector<uint8_t> IRETQ = { 0x48, 0xcf };
+
+// A guest IRETQ whose frame has a null CS (#GP(0)), with the exception bitmap catching #GP.
+static void iret_faults(VmxGuestMachine &m, uint32_t pin, uint32_t interruptibility)
+{
+    m.guest(IRETQ);
+    m.wr(GUEST_STACK, GUEST_CODE + 2);
+    m.wr(GUEST_STACK + 8, 0);                                     // CS = null: #GP(0)
+    m.wr(GUEST_STACK + 16, 2);
+    m.vf(VMCS_PIN_CONTROLS) |= pin;
+    m.vf(VMCS_GUEST_INTERRUPTIBILITY) = interruptibility;
+    m.vf(VMCS_EXCEPTION_BITMAP) = 1u << VEC_GP;
+    ASSERT_EQ(m.launch(), SUCCEED);
+    ASSERT_TRUE(m.exited());
+    ASSERT_EQ(m.reason(), (uint32_t)VMX_EXIT_EXCEPTION_NMI);
+    EXPECT_EQ(m.vf(VMCS_GUEST_RIP), GUEST_CODE);                  // the IRET did not complete
+}
+
+TEST(VmxEvent, IretFaultReportsNmiUnblocking)
+{
+    const uint32_t GP = info(VMX_INTR_HW_EXCEPTION, VEC_GP) | ERR;
+    {   // virtual NMIs, virtual-NMI blocking before the IRET
+        VmxGuestMachine m;
+        iret_faults(m, PIN_NMI_EXIT | PIN_VNMI, BLOCK_NMI);
+        EXPECT_EQ(m.vf(VMCS_EXIT_INTR_INFO), GP | VMX_INTR_NMI_UNBLOCK);
+        EXPECT_EQ(m.vf(VMCS_GUEST_INTERRUPTIBILITY), 0u);       // cleared before the exit
+    }
+    {   // NMI exiting 0: blocking by NMI
+        VmxGuestMachine m;
+        iret_faults(m, 0, BLOCK_NMI);
+        EXPECT_EQ(m.vf(VMCS_EXIT_INTR_INFO), GP | VMX_INTR_NMI_UNBLOCK);
+        EXPECT_EQ(m.vf(VMCS_GUEST_INTERRUPTIBILITY), 0u);
+    }
+    {   // NMI exiting 1, virtual NMIs 0: IRET does not affect NMI blocking
+        VmxGuestMachine m;
+        iret_faults(m, PIN_NMI_EXIT, BLOCK_NMI);
+        EXPECT_EQ(m.vf(VMCS_EXIT_INTR_INFO), GP);
+        EXPECT_EQ(m.vf(VMCS_GUEST_INTERRUPTIBILITY), BLOCK_NMI);
+    }
+    {   // no blocking before the IRET: nothing to report
+        VmxGuestMachine m;
+        iret_faults(m, PIN_NMI_EXIT | PIN_VNMI, 0);
+        EXPECT_EQ(m.vf(VMCS_EXIT_INTR_INFO), GP);
+    }
+}
+
+// An IRET that completes unblocks for good: a later fault's exit has bit 12 clear.
+TEST(VmxEvent, CompletedIretThenFaultHasNoUnblockBit)
+{
+    VmxGuestMachine m;
+    m.guest({ 0x48, 0xcf, 0x0f, 0x0b });                          // iretq; ud2
+    m.wr(GUEST_STACK, GUEST_CODE + 2);
+    m.wr(GUEST_STACK + 8, systest::K_CS64);
+    m.wr(GUEST_STACK + 16, 2);
+    m.wr(GUEST_STACK + 24, GUEST_STACK + 40);
+    m.wr(GUEST_STACK + 32, systest::K_DS);
+    m.vf(VMCS_PIN_CONTROLS) |= PIN_NMI_EXIT | PIN_VNMI;
+    m.vf(VMCS_GUEST_INTERRUPTIBILITY) = BLOCK_NMI;
+    m.vf(VMCS_EXCEPTION_BITMAP) = 1u << VEC_UD;
+    ASSERT_EQ(m.launch(), SUCCEED);
+    EXPECT_EQ(m.vf(VMCS_EXIT_INTR_INFO), info(VMX_INTR_HW_EXCEPTION, VEC_UD));
+    EXPECT_EQ(m.vf(VMCS_GUEST_RIP), GUEST_CODE + 2);
+    EXPECT_EQ(m.vf(VMCS_GUEST_INTERRUPTIBILITY), 0u);
+}
+
+// SDM Vol. 3 6.7.1: IRET unblocks NMIs even when it faults (root operation, no VMX).
+TEST(VmxEvent, IretFaultUnblocksNmisOutsideVmx)
+{
+    systest::Machine m;
+    m.c.nmi_blocked = true;
+    m.r(R_RSP) = systest::STACK - 0x100;
+    m.wr(systest::STACK - 0x100, systest::CODE);
+    m.wr(systest::STACK - 0xf8, 0);                               // null CS: #GP(0)
+    m.wr(systest::STACK - 0xf0, 2);
+    m.load(IRETQ);
+    EXPECT_EQ(m.run(), VEC_GP);
+    EXPECT_FALSE(m.c.nmi_blocked);
+}
+
+// ---------------------------------------------------------------- pending debug exceptions
+constexpr uint64_t BS = 1u << 14;
+
+// A single-stepped instruction with the monitor trap flag: the MTF exit has priority over the
+// single-step trap (25.5.2), which is saved as pending (28.3.4: BS); the next VM entry delivers
+// it before any instruction (27.7.3), here into a #DB exit with qualification BS.
+TEST(VmxEvent, MtfOvertakesSingleStepTrap)
+{
+    VmxGuestMachine m;
+    m.guest({ 0x90, 0x90 });
+    m.vf(VMCS_GUEST_RFLAGS) = 2 | RF_TF;
+    m.vf(VMCS_PROC_CONTROLS) |= VMX_PROC_MTF;
+    ASSERT_EQ(m.launch(), SUCCEED);
+    ASSERT_EQ(m.reason(), (uint32_t)VMX_EXIT_MONITOR_TRAP_FLAG);
+    EXPECT_EQ(m.vf(VMCS_GUEST_RIP), GUEST_CODE + 1);
+    EXPECT_EQ(m.vf(VMCS_GUEST_PENDING_DBG), BS);
+    m.vf(VMCS_EXCEPTION_BITMAP) = 1u << VEC_DB;
+    ASSERT_EQ(m.launch(VMRESUME), SUCCEED);
+    EXPECT_EQ(m.reason(), (uint32_t)VMX_EXIT_EXCEPTION_NMI);
+    EXPECT_EQ(m.vf(VMCS_EXIT_INTR_INFO), info(VMX_INTR_HW_EXCEPTION, VEC_DB));
+    EXPECT_EQ(m.vf(VMCS_EXIT_QUALIFICATION), BS);
+    EXPECT_EQ(m.vf(VMCS_GUEST_RIP), GUEST_CODE + 1);              // no instruction ran
+    EXPECT_EQ(m.vf(VMCS_GUEST_PENDING_DBG), 0u);                  // delivered
+}
+
+// Without MTF the single-step trap is an ordinary #DB: its exit saves no pending exception.
+TEST(VmxEvent, SingleStepTrapExit)
+{
+    VmxGuestMachine m;
+    m.guest({ 0x90, 0x90 });
+    m.vf(VMCS_GUEST_RFLAGS) = 2 | RF_TF;
+    m.vf(VMCS_EXCEPTION_BITMAP) = 1u << VEC_DB;
+    ASSERT_EQ(m.launch(), SUCCEED);
+    EXPECT_EQ(m.vf(VMCS_EXIT_INTR_INFO), info(VMX_INTR_HW_EXCEPTION, VEC_DB));
+    EXPECT_EQ(m.vf(VMCS_EXIT_QUALIFICATION), BS);
+    EXPECT_EQ(m.vf(VMCS_GUEST_RIP), GUEST_CODE + 1);
+    EXPECT_EQ(m.vf(VMCS_GUEST_PENDING_DBG), 0u);
+}
+
+// 27.7.3: a pending BS loaded by VM entry is a #DB trap through the guest IDT before the first
+// instruction: DR6.BS set, the frame's RIP is the guest RIP (nothing executed).
+TEST(VmxEvent, PendingDebugExceptionDeliveredAfterEntry)
+{
+    VmxGuestMachine m;
+    m.guest({ 0x90 });
+    m.c.dr[6] = 0xffff0ff0;
+    m.vf(VMCS_GUEST_RFLAGS) = 2 | RF_TF;
+    m.vf(VMCS_GUEST_PENDING_DBG) = BS;
+    EXPECT_EQ(m.launch(), VEC_DB);
+    EXPECT_TRUE(m.c.vmx.nonroot);
+    EXPECT_EQ(m.c.dr[6], 0xffff0ff0u | BS);
+    EXPECT_EQ(m.rd(GUEST_STACK - 40), GUEST_CODE);
+    EXPECT_EQ(m.rd(GUEST_STACK - 24) & RF_TF, (uint64_t)RF_TF);  // pushed RFLAGS still has TF
+}
+
+// In HLT activity the pending #DB wakes the guest (the exit saves activity "active").
+TEST(VmxEvent, PendingDebugExceptionWakesHlt)
+{
+    VmxGuestMachine m;
+    m.guest({ 0x90 });
+    m.vf(VMCS_GUEST_ACTIVITY_STATE) = 1;
+    m.vf(VMCS_GUEST_RFLAGS) = 2 | RF_TF;
+    m.vf(VMCS_GUEST_PENDING_DBG) = BS;                            // BS = TF in HLT (27.3.1.5)
+    m.vf(VMCS_EXCEPTION_BITMAP) = 1u << VEC_DB;
+    ASSERT_EQ(m.launch(), SUCCEED);
+    EXPECT_EQ(m.vf(VMCS_EXIT_QUALIFICATION), BS);
+    EXPECT_EQ(m.vf(VMCS_GUEST_ACTIVITY_STATE), 0u);
+    EXPECT_EQ(m.vf(VMCS_GUEST_RIP), GUEST_CODE);
+}
+
+// MOV SS blocking holds the pending #DB until after the next instruction (27.7.3).
+TEST(VmxEvent, PendingDebugExceptionHeldByMovSs)
+{
+    for (uint32_t intr : { 0u, 2u }) {
+        VmxGuestMachine m;
+        m.guest({ 0x90, 0x90 });
+        m.vf(VMCS_GUEST_RFLAGS) = 2 | RF_TF;
+        m.vf(VMCS_GUEST_INTERRUPTIBILITY) = intr;
+        m.vf(VMCS_GUEST_PENDING_DBG) = BS;
+        m.vf(VMCS_EXCEPTION_BITMAP) = 1u << VEC_DB;
+        ASSERT_EQ(m.launch(), SUCCEED) << intr;
+        EXPECT_EQ(m.vf(VMCS_EXIT_QUALIFICATION), BS) << intr;
+        EXPECT_EQ(m.vf(VMCS_GUEST_RIP), GUEST_CODE + (intr ? 1 : 0)) << intr;
+    }
+}
+
+// 27.7.3: a VM entry injecting an external interrupt, NMI or hardware exception has no pending
+// debug exceptions after it; an invalid set (neither BS nor bit 12) is not delivered either.
+TEST(VmxEvent, PendingDebugExceptionLostOrInvalid)
+{
+    VmxGuestMachine m;
+    m.guest({ 0x90 });
+    m.vf(VMCS_GUEST_RFLAGS) = 2 | RF_IF;
+    m.vf(VMCS_GUEST_PENDING_DBG) = BS;                            // TF = 0: not checked (active)
+    m.vf(VMCS_ENTRY_INTR_INFO) = info(VMX_INTR_EXTERNAL, 0x41);
+    m.vf(VMCS_EXCEPTION_BITMAP) = 1u << VEC_DB;
+    EXPECT_EQ(m.launch(), 0x41);                                  // the handler, no #DB exit
+    EXPECT_TRUE(m.c.vmx.nonroot);
+    VmxGuestMachine n;
+    n.guest({ 0x90 });
+    n.vf(VMCS_GUEST_PENDING_DBG) = 1;                             // B0 alone: not valid
+    n.vf(VMCS_EXCEPTION_BITMAP) = 1u << VEC_DB;
+    EXPECT_EQ(n.launch(), OTHER);                                 // runs to its HLT
+    EXPECT_TRUE(n.c.vmx.nonroot);
+}
+
+// ---------------------------------------------------------------- activity states
+// 27.7.2 / 25.2: shutdown activity is left only by NMI (exit with NMI exiting, else delivered),
+// INIT (exit 3), the VMX-preemption timer and NMI-window exits; external interrupts and the
+// interrupt window do nothing.
+TEST(VmxEvent, ShutdownIgnoresInterrupts)
+{
+    for (uint32_t pin : { 0u, 1u }) {                             // external-interrupt exiting
+        VmxGuestMachine m;
+        FakePic pic;
+        pic.attach(m.c);
+        m.guest({ 0x90 });
+        m.vf(VMCS_GUEST_ACTIVITY_STATE) = 2;
+        m.vf(VMCS_GUEST_RFLAGS) = 2 | RF_IF;
+        m.vf(VMCS_PIN_CONTROLS) |= pin;
+        m.vf(VMCS_PROC_CONTROLS) |= 1u << 2;                      // interrupt-window exiting
+        EXPECT_EQ(m.launch(), OTHER) << pin;
+        EXPECT_TRUE(m.c.vmx.nonroot && m.c.halted) << pin;
+        EXPECT_EQ(pic.acks, 0) << pin;
+        cpu_run(&m.c, 10);
+        EXPECT_TRUE(m.c.vmx.nonroot && m.c.halted) << pin;
+        m.c.irq = { nullptr, nullptr, nullptr };
+    }
+}
+
+TEST(VmxEvent, ShutdownLeftByNmiInitAndTimer)
+{
+    {   // NMI exiting: exit 0, activity shutdown saved
+        VmxGuestMachine m;
+        m.guest({ 0x90 });
+        m.vf(VMCS_GUEST_ACTIVITY_STATE) = 2;
+        m.vf(VMCS_PIN_CONTROLS) |= PIN_NMI_EXIT;
+        ASSERT_EQ(m.launch(), OTHER);
+        m.c.nmi_pending = true;
+        cpu_run(&m.c, 10);
+        ASSERT_FALSE(m.c.vmx.nonroot);
+        EXPECT_EQ(m.reason(), 0u);
+        EXPECT_EQ(m.vf(VMCS_EXIT_INTR_INFO), info(VMX_INTR_NMI, 2));
+        EXPECT_EQ(m.vf(VMCS_GUEST_ACTIVITY_STATE), 2u);
+    }
+    {   // without NMI exiting the guest takes the NMI and leaves shutdown
+        VmxGuestMachine m;
+        m.guest({ 0x90 });
+        m.vf(VMCS_GUEST_ACTIVITY_STATE) = 2;
+        ASSERT_EQ(m.launch(), OTHER);
+        m.c.nmi_pending = true;
+        cpu_run(&m.c, 10);
+        EXPECT_TRUE(m.c.vmx.nonroot);
+        EXPECT_EQ(m.c.vmx.activity, 0u);
+        EXPECT_EQ(m.c.rip, systest::HND + VEC_NMI + 1);          // halted in the NMI handler
+    }
+    {   // INIT: exit 3
+        VmxGuestMachine m;
+        m.guest({ 0x90 });
+        m.vf(VMCS_GUEST_ACTIVITY_STATE) = 2;
+        ASSERT_EQ(m.launch(), OTHER);
+        cpu_init_signal(&m.c);
+        cpu_run(&m.c, 10);
+        ASSERT_FALSE(m.c.vmx.nonroot);
+        EXPECT_EQ(m.reason(), (uint32_t)VMX_EXIT_INIT);
+        EXPECT_EQ(m.vf(VMCS_GUEST_ACTIVITY_STATE), 2u);
+    }
+    {   // the preemption timer (value 0: at once)
+        VmxGuestMachine m;
+        m.guest({ 0x90 });
+        m.vf(VMCS_GUEST_ACTIVITY_STATE) = 2;
+        m.vf(VMCS_PIN_CONTROLS) |= VMX_PIN_PREEMPT_TIMER;
+        m.vf(VMCS_PREEMPTION_TIMER) = 0;
+        ASSERT_EQ(m.launch(), SUCCEED);
+        EXPECT_EQ(m.reason(), (uint32_t)VMX_EXIT_PREEMPTION_TIMER);
+        EXPECT_EQ(m.vf(VMCS_GUEST_ACTIVITY_STATE), 2u);
+    }
+}
+
+// 25.2: wait-for-SIPI blocks INIT (it stays pending), NMIs and the preemption timer.
+TEST(VmxEvent, WaitForSipiBlocksInitNmiAndTimer)
+{
+    VmxGuestMachine m;
+    m.guest({ 0x90 });
+    m.vf(VMCS_GUEST_ACTIVITY_STATE) = 3;
+    m.vf(VMCS_PIN_CONTROLS) |= PIN_NMI_EXIT | VMX_PIN_PREEMPT_TIMER;
+    m.vf(VMCS_PREEMPTION_TIMER) = 0;
+    EXPECT_EQ(m.launch(), OTHER);
+    m.c.nmi_pending = true;
+    cpu_init_signal(&m.c);
+    cpu_run(&m.c, 10);
+    EXPECT_TRUE(m.c.vmx.nonroot);
+    EXPECT_TRUE(m.c.vmx.init_pending);
+    EXPECT_TRUE(cpu_sipi(&m.c, 0x12));
+    cpu_run(&m.c, 10);
+    ASSERT_FALSE(m.c.vmx.nonroot);
+    EXPECT_EQ(m.reason(), (uint32_t)VMX_EXIT_SIPI);
+}
+
 }  // namespace

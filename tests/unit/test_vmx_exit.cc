@@ -3,9 +3,14 @@
 // the exit controls (save/load IA32_EFER and IA32_PAT, host address-space size); host state
 // loaded (28.5: segments, TR, GDTR/IDTR limits, RFLAGS, DR7, null selectors unusable); the
 // MSR-store and MSR-load lists (28.4, 28.6); a VMX abort (28.7); the VM-entry interruption
-// field's valid bit cleared by an exit. Expected values are the SDM's fixed values or the values
-// the test itself put in the guest.
+// field's valid bit cleared by an exit; RFLAGS.RF saved (28.3.3); the non-faulting MSR API the
+// lists use; the MONITOR armed state in the MWAIT exit qualification (28.2.1) and its clearing by
+// VM entries. Expected values are the SDM's fixed values or the values the test itself put in
+// the guest.
 #include "tests/unit/test_vmx_harness.h"
+
+#include "cpu/model.h"
+#include "cpu/vmx_intercept.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -132,6 +137,20 @@ TEST(VmxExit, AbortOnMsrStoreFailure)
     EXPECT_NE(std::string(m.c.stop_msg).find("VMX abort"), std::string::npos);
 }
 
+// 28.7: a failure while loading host MSRs (VM-exit MSR-load list) is a VMX abort with indicator 4
+// (SDM Vol. 3 28.7: 1 saving guest MSRs, 2 host PDPTEs, 4 loading host MSRs).
+TEST(VmxExit, AbortOnMsrLoadFailureIsIndicator4)
+{
+    VmxGuestMachine m;
+    m.guest({ 0x0f, 0x01, 0xc1 });
+    m.wr(MSR_AREA, 0xc0000100);                                 // IA32_FS_BASE: refused in lists
+    m.vf(VMCS_EXIT_MSR_LOAD_ADDR) = MSR_AREA;
+    m.vf(VMCS_EXIT_MSR_LOAD_COUNT) = 1;
+    EXPECT_EQ(m.launch(), OTHER);
+    EXPECT_EQ(m.c.stop, STOP_TRIPLE_FAULT);
+    EXPECT_EQ(m.rd(VMCS_A + 4, 4), 4u);
+}
+
 // 28.3: a halted guest (HLT, no HLT exiting) exits with activity state HLT saved.
 TEST(VmxExit, SavesHltActivity)
 {
@@ -191,6 +210,113 @@ TEST(VmxExit, RunSummaryLines)
     EXPECT_NE(s.find("VM entries      1 (0 failed"), std::string::npos) << s;
     EXPECT_NE(s.find("VM exits        1\n"), std::string::npos) << s;
     EXPECT_NE(s.find("  18 VMCALL                 1 exits"), std::string::npos) << s;
+}
+
+
+// 28.3.3: instruction-caused exits save RF = 0; exits at an instruction boundary save the RF
+// the processor has (here the value VM entry loaded, before any instruction).
+TEST(VmxExit, SavedRflagsRf)
+{
+    VmxGuestMachine m;
+    m.guest({ 0x0f, 0xa2 });                                      // cpuid: exits unconditionally
+    m.vf(VMCS_GUEST_RFLAGS) = 2 | RF_RF;
+    ASSERT_EQ(m.launch(), SUCCEED);
+    ASSERT_EQ(m.reason(), (uint32_t)VMX_EXIT_CPUID);
+    EXPECT_EQ(m.vf(VMCS_GUEST_RFLAGS), 2u);
+    VmxGuestMachine n;
+    n.guest({ 0x90 });
+    n.vf(VMCS_GUEST_RFLAGS) = 2 | RF_RF;
+    n.vf(VMCS_PIN_CONTROLS) |= VMX_PIN_PREEMPT_TIMER;             // value 0: exit at once
+    n.vf(VMCS_PREEMPTION_TIMER) = 0;
+    ASSERT_EQ(n.launch(), SUCCEED);
+    ASSERT_EQ(n.reason(), (uint32_t)VMX_EXIT_PREEMPTION_TIMER);
+    EXPECT_EQ(n.vf(VMCS_GUEST_RFLAGS), 2u | RF_RF);
+}
+
+// The non-faulting MSR API (cpu/sys_msr.c): false exactly where WRMSR/RDMSR raise #GP(0), with
+// nothing changed.
+TEST(VmxExit, MsrApiDoesNotFault)
+{
+    systest::Machine m;
+    uint64_t v = 5;
+    EXPECT_FALSE(cpu_msr_read(&m.c, 0x12345678u, &v));            // no such MSR
+    EXPECT_EQ(v, 0u);
+    EXPECT_FALSE(cpu_msr_write(&m.c, 0x12345678u, 1));
+    uint64_t lstar = m.c.msr.lstar;
+    EXPECT_FALSE(cpu_msr_write(&m.c, 0xc0000082u, 0x0000800000000000ull));   // not canonical
+    EXPECT_EQ(m.c.msr.lstar, lstar);
+    EXPECT_TRUE(cpu_msr_write(&m.c, 0xc0000082u, 0xffff800000001000ull));
+    EXPECT_TRUE(cpu_msr_read(&m.c, 0xc0000082u, &v));
+    EXPECT_EQ(v, 0xffff800000001000ull);
+    uint64_t efer = m.c.msr.efer;
+    EXPECT_FALSE(cpu_msr_write(&m.c, 0xc0000080u, efer | 2));     // EFER bit 1 reserved
+    EXPECT_FALSE(cpu_msr_write(&m.c, 0xc0000080u, efer & ~EFER_LME));   // LME with CR0.PG = 1
+    EXPECT_EQ(m.c.msr.efer, efer);
+    EXPECT_FALSE(cpu_msr_write(&m.c, 0x277, 0x0202020202020202ull));    // PAT type 2 invalid
+    EXPECT_TRUE(cpu_msr_write(&m.c, 0x277, 0x0007040600070406ull));
+    EXPECT_TRUE(cpu_msr_read(&m.c, 0x277, &v));
+    EXPECT_EQ(v, 0x0007040600070406ull);
+    EXPECT_FALSE(cpu_msr_write(&m.c, MSR_VMX_BASIC, 0));          // read-only
+}
+
+// The default model with CPUID.01H:ECX.MONITOR[3] = 1.
+const struct cpu_model *model_with_monitor()
+{
+    static struct cpu_model model;
+    static bool done;
+    if (!done) {
+        char err[256];
+        uint32_t l1[4];
+        model_cpuid(model_default(), 1, 0, l1);
+        std::string text = "inherit = default\ncpuid 0x1 = " + std::to_string(l1[0]) + " " +
+                           std::to_string(l1[1]) + " " + std::to_string(l1[2] | 8u) + " " +
+                           std::to_string(l1[3]) + "\n";
+        EXPECT_EQ(model_parse(&model, text.c_str(), "monitor", err, sizeof err), 0) << err;
+        done = true;
+    }
+    return &model;
+}
+
+// MONITOR arms the monitor, MWAIT consumes it; the MWAIT exit reports it in bit 0 of the
+// qualification (28.2.1); a VM entry clears it (27.3.3).
+TEST(VmxExit, MwaitQualificationMonitorArmed)
+{
+    const std::vector<uint8_t> MONITOR = { 0x0f, 0x01, 0xc8 }, MWAIT = { 0x0f, 0x01, 0xc9 };
+    VmxGuestMachine m;
+    m.c.model = model_with_monitor();
+    m.r(R_RAX) = systest::DATA;
+    m.r(R_RCX) = 0;
+    m.guest({ 0x0f, 0x01, 0xc8, 0x0f, 0x01, 0xc9 });              // monitor; mwait
+    m.vf(VMCS_PROC_CONTROLS) |= VMX_PROC_MWAIT_EXITING;
+    ASSERT_EQ(m.launch(), SUCCEED);
+    ASSERT_EQ(m.reason(), (uint32_t)VMX_EXIT_MWAIT);
+    EXPECT_EQ(m.vf(VMCS_EXIT_QUALIFICATION), 1u);
+    EXPECT_EQ(m.vf(VMCS_GUEST_RIP), GUEST_CODE + 3);
+    EXPECT_FALSE(m.c.vmx.monitor_armed);                          // the exit cleared it (28.5.6)
+    // armed in root operation, then VM entry: the guest's MWAIT finds it clear
+    VmxGuestMachine n;
+    n.c.model = model_with_monitor();
+    n.guest(MWAIT);
+    n.vf(VMCS_PROC_CONTROLS) |= VMX_PROC_MWAIT_EXITING;
+    n.r(R_RAX) = systest::DATA;
+    n.r(R_RCX) = 0;
+    std::vector<uint8_t> root = MONITOR;
+    root.insert(root.end(), VMLAUNCH.begin(), VMLAUNCH.end());
+    ASSERT_EQ(n.launch(root), SUCCEED);
+    ASSERT_EQ(n.reason(), (uint32_t)VMX_EXIT_MWAIT);
+    EXPECT_EQ(n.vf(VMCS_EXIT_QUALIFICATION), 0u);
+    // outside VMX: MWAIT consumes what MONITOR armed
+    systest::Machine r;
+    r.c.model = model_with_monitor();
+    r.r(R_RAX) = systest::DATA;
+    r.r(R_RCX) = 0;
+    r.load(MONITOR);
+    EXPECT_EQ(r.run(), -1);
+    EXPECT_TRUE(r.c.vmx.monitor_armed);
+    EXPECT_EQ(r.c.vmx.monitor_lin, systest::DATA);
+    r.load(MWAIT);
+    EXPECT_EQ(r.run(), -1);
+    EXPECT_FALSE(r.c.vmx.monitor_armed);
 }
 
 }  // namespace
