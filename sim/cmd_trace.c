@@ -4,6 +4,7 @@
  *                          [--to PS]
  *   hvsim trace stats TRACE [--csv]
  *   hvsim trace diff A B
+ *   hvsim trace export TRACE --format perfetto|csv [-o FILE]
  *
  * Output depends only on the trace (deterministic). A damaged trace gives the reader's error
  * (file, offset, expectation) and exit status 1; bad usage exit status 2.
@@ -15,6 +16,7 @@
 
 #include "sim/cmd.h"
 #include "traces/trace_diff.h"
+#include "traces/trace_export.h"
 #include "traces/trace_fmt.h"
 #include "traces/trace_names.h"
 #include "traces/trace_reader.h"
@@ -26,14 +28,18 @@ static int usage(FILE *f)
             "usage: hvsim trace dump TRACE [--event NAME[,NAME...]] [--cpu N] [--partition P]\n"
             "                              [--from PS] [--to PS]\n"
             "       hvsim trace stats TRACE [--csv]\n"
-            "       hvsim trace diff A B\n\n"
+            "       hvsim trace diff A B\n"
+            "       hvsim trace export TRACE --format perfetto|csv [-o FILE]\n\n"
             "dump   print the events of a trace in time order, one per line, with their fields\n"
             "       (filters: event names, logical processor, partition, time range in ps)\n"
             "stats  VM exits by reason (count, %%, min/mean/max cycles in the root, %% of root\n"
             "       time), hypercalls by code, interrupt deliveries by vector; overall and per\n"
             "       partition; --csv for scripts\n"
             "diff   compare two traces event by event; print the first difference with the\n"
-            "       events before it (exit status 0 same, 1 different, 2 error)\n");
+            "       events before it (exit status 0 same, 1 different, 2 error)\n"
+            "export convert for other tools: --format perfetto (Chrome/Perfetto JSON for\n"
+            "       ui.perfetto.dev: exits and hypercalls as slices, interrupt arrows, exit\n"
+            "       counters) or --format csv (one row per event); -o FILE (default stdout)\n");
     return f == stderr ? 2 : 0;
 }
 
@@ -131,9 +137,11 @@ static void print_group(const struct trace_group *g, int csv, const char *label)
         root += g->exits[k].total;
     }
     if (!csv)
-        printf("\n%s: %" PRIu64 " VM exits, %" PRIu64 " cycles in the root handling them\n\n"
-               "%-22s %10s %7s %10s %10s %10s %7s\n", label, n, root, "exit reason", "count",
-               "%", "min", "mean", "max", "%time");
+        printf("\n%s: %" PRIu64 " VM exits, %" PRIu64 " cycles in the root handling them\n", label,
+               n, root);
+    if (!csv && n)
+        printf("\n%-22s %10s %7s %10s %10s %10s %7s\n", "exit reason", "count", "%", "min",
+               "mean", "max", "%time");
     for (unsigned k = 0; k < TRACE_STATS_REASONS; k++) {
         const struct trace_minmax *m = &g->exits[k];
         if (!m->count)
@@ -178,13 +186,25 @@ static void print_group(const struct trace_group *g, int csv, const char *label)
     for (unsigned v = 0; v < 256; v++) {
         if (!g->irq[v])
             continue;
+        const struct trace_minmax *l = &g->irq_latency[v];
+        uint64_t mean = l->timed ? l->total / l->timed : 0;
         if (csv) {
-            printf("interrupt,%s,%u,%" PRIu64 ",,,,,\n", label, v, g->irq[v]);
+            printf("interrupt,%s,%u,%" PRIu64 ",,", label, v, g->irq[v]);
+            if (l->timed)
+                printf("%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",\n", l->min, mean, l->max);
+            else
+                printf(",,,\n");
             continue;
         }
         if (!header++)
-            printf("\n%-22s %10s\n", "interrupt vector", "delivered");
-        printf("%-22u %10" PRIu64 "\n", v, g->irq[v]);
+            printf("\n%-22s %10s %12s %12s %12s   (raise to delivery, ns)\n",
+                   "interrupt vector", "delivered", "min", "mean", "max");
+        printf("%-22u %10" PRIu64, v, g->irq[v]);
+        if (l->timed)
+            printf(" %12.3f %12.3f %12.3f\n", (double)l->min / 1000.0, (double)mean / 1000.0,
+                   (double)l->max / 1000.0);
+        else
+            printf(" %12s %12s %12s\n", "-", "-", "-");
     }
 }
 
@@ -219,7 +239,8 @@ static int cmd_stats(int argc, char **argv)
         return 1;
     }
     if (csv)
-        printf("table,group,key,count,percent,min,mean,max,percent_time\n");
+        printf("table,group,key,count,percent,min,mean,max,percent_time\n");   /* exits: cycles;
+                                                                                  interrupts: ps */
     else
         printf("%s: %" PRIu64 " events, virtual time %" PRIu64 " .. %" PRIu64 " ps\n", path,
                st->events, st->first_ts, st->last_ts);
@@ -285,6 +306,53 @@ static int cmd_diff(int argc, char **argv)
     return rc;
 }
 
+static int cmd_export(int argc, char **argv)
+{
+    const char *path = NULL, *out = NULL, *format = NULL;
+    for (int k = 1; k < argc; k++) {
+        const char *a = argv[k], *v = k + 1 < argc ? argv[k + 1] : NULL;
+        int bad = 0;
+        if (!strcmp(a, "--format")) { format = v; bad = !v; k++; }
+        else if (!strcmp(a, "-o")) { out = v; bad = !v; k++; }
+        else if (a[0] == '-' || path) bad = 1;
+        else path = a;
+        if (bad) {
+            fprintf(stderr, "hvsim trace export: bad argument '%s'\n", a);
+            return usage(stderr);
+        }
+    }
+    enum trace_export_format fmt;
+    if (!path || !format)
+        return usage(stderr);
+    if (trace_export_format_parse(format, &fmt) != 0) {
+        fprintf(stderr, "hvsim trace export: --format: '%s' is not one of " TRACE_EXPORT_FORMATS
+                "\n", format);
+        return 2;
+    }
+    char err[512];
+    struct trace_reader *r = trace_reader_open(path, err, sizeof err);
+    if (!r) {
+        fprintf(stderr, "hvsim trace export: %s\n", err);
+        return 1;
+    }
+    FILE *f = out ? fopen(out, "w") : stdout;
+    if (!f) {
+        fprintf(stderr, "hvsim trace export: cannot write %s\n", out);
+        trace_reader_close(r);
+        return 1;
+    }
+    int rc = trace_export(r, fmt, f, err, sizeof err);
+    int werr = ferror(f) != 0;
+    if (out && fclose(f) != 0)
+        werr = 1;
+    if (werr)
+        fprintf(stderr, "hvsim trace export: %s: write error\n", out ? out : "stdout");
+    else if (rc < 0)
+        fprintf(stderr, "hvsim trace export: %s/%s\n", path, err);
+    trace_reader_close(r);
+    return rc < 0 || werr ? 1 : 0;
+}
+
 int cmd_trace(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
@@ -295,6 +363,8 @@ int cmd_trace(int argc, char **argv)
         return cmd_stats(argc - 1, argv + 1);
     if (!strcmp(argv[1], "diff"))
         return cmd_diff(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "export"))
+        return cmd_export(argc - 1, argv + 1);
     fprintf(stderr, "hvsim trace: unknown tool '%s'\n", argv[1]);
     return usage(stderr);
 }

@@ -61,9 +61,19 @@ static unsigned reason_slot(uint64_t reason)
     return r < TRACE_STATS_REASONS - 1 ? r : TRACE_STATS_REASONS - 1;
 }
 
+/* A raise of `vector` towards processor `lp` at time ts (the first one until delivered). */
+static void raise_irq(struct trace_stats *st, uint64_t lp, uint64_t vector, uint64_t ts)
+{
+    if (lp < TRACE_STATS_MAX_LP && vector < 256 && !st->raised[lp][vector])
+        st->raised[lp][vector] = ts + 1;
+}
+
 int trace_stats_compute(struct trace_reader *r, struct trace_stats *st)
 {
     memset(st, 0, sizeof *st);
+    st->raised = calloc(TRACE_STATS_MAX_LP, sizeof *st->raised);
+    if (!st->raised)
+        return -1;
     st->all.partition = TRACE_ID_NONE;
     for (unsigned k = 0; k < TRACE_STATS_MAX_LP; k++)
         st->pending_exit[k] = -1;
@@ -111,9 +121,26 @@ int trace_stats_compute(struct trace_reader *r, struct trace_stats *st)
             }
             break;
         }
-        case TEV_IRQ_DELIVER:
-            st->all.irq[ev.v[0] & 0xff]++;
-            g->irq[ev.v[0] & 0xff]++;
+        case TEV_IRQ_DELIVER: {
+            unsigned vec = (unsigned)(ev.v[0] & 0xff);
+            st->all.irq[vec]++;
+            g->irq[vec]++;
+            if (lp < TRACE_STATS_MAX_LP && ev.v[1] == 0 && st->raised[lp][vec]) {
+                uint64_t lat = ev.ts_ps - (st->raised[lp][vec] - 1);
+                mm_time(&st->all.irq_latency[vec], lat);
+                mm_time(&g->irq_latency[vec], lat);
+                st->raised[lp][vec] = 0;
+            }
+            break;
+        }
+        case TEV_IRQ_RAISE:             /* vector, source, source_id, target, level */
+            raise_irq(st, ev.v[3], ev.v[0], ev.ts_ps);
+            break;
+        case TEV_IPI:                   /* vector, delivery mode, shorthand, dest, logical */
+            if (ev.v[1] == 0 && ev.v[2] == 1)               /* fixed, to self */
+                raise_irq(st, ev.cpu_id, ev.v[0], ev.ts_ps);
+            else if (ev.v[1] == 0 && ev.v[2] == 0 && ev.v[4] == 0)   /* fixed, physical */
+                raise_irq(st, ev.v[3], ev.v[0], ev.ts_ps);
             break;
         default:
             break;
@@ -124,6 +151,8 @@ int trace_stats_compute(struct trace_reader *r, struct trace_stats *st)
 
 void trace_stats_free(struct trace_stats *st)
 {
+    free(st->raised);
+    st->raised = NULL;
     free(st->groups);
     st->groups = NULL;
     st->ngroups = 0;

@@ -6,6 +6,10 @@
  *  - The handling time of an exit is the root_cycles of the next vm_entry on the same logical
  *    processor (the time from the exit to the entry that resumes a guest). An exit with no later
  *    entry on its processor (end of the run) counts with its time unknown (not in min/mean/max).
+ *  - The delivery latency of an interrupt is the time from its raise (irq_raise with a target
+ *    processor, or a fixed IPI to one processor by physical destination or to itself) to the
+ *    first irq_deliver of that vector on that processor; raises before a delivery coalesce (as
+ *    in the IRR) and count from the first.
  *  - Results depend only on the events, in the reader's order: deterministic.
  */
 #ifndef HVSIM_TRACE_STATS_H
@@ -33,6 +37,7 @@ struct trace_group {
     struct trace_minmax exits[TRACE_STATS_REASONS];
     struct trace_minmax hcalls[0x10000 / 64];   /* hypercall codes 0..1023 (TLFS range used) */
     uint64_t irq[256];                          /* deliveries by vector */
+    struct trace_minmax irq_latency[256];       /* raise-to-delivery time, ps, by vector */
     uint64_t hcall_other;                       /* codes >= 1024 */
 };
 
@@ -45,6 +50,7 @@ struct trace_stats {
     /* per-processor pairing state */
     int64_t pending_exit[TRACE_STATS_MAX_LP];   /* reason of the unmatched exit, or -1 */
     uint16_t pending_part[TRACE_STATS_MAX_LP];
+    uint64_t (*raised)[256];    /* [lp][vector]: time of the undelivered raise + 1, or 0 */
 };
 
 /* Read every event of r into *st (zeroed first). 0, or -1 with the reader's error. */

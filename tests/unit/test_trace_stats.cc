@@ -62,17 +62,34 @@ TEST(TraceStats, ExitsPairedWithTheNextEntryOnTheSameProcessor)
     trace_emit(w, 0, TEV_HYPERCALL, 80, 80, 1, 0, hc);
     hc[6] = 1100;
     trace_emit(w, 0, TEV_HYPERCALL, 90, 90, 1, 0, hc);
+    // interrupt latency: raised for lp1 at 91 (and again at 93: coalesced), delivered at 95 -> 4 ps;
+    // a fixed physical IPI from lp0 to lp1 (vector 0x41) at 96, delivered at 99 -> 3 ps; an NMI
+    // delivery (kind 1) is not paired
+    uint64_t raise[5] = { 0x30, TRACE_SRC_IOAPIC, 4, 1, 0 };
+    trace_emit(w, TRACE_STREAM_MACHINE, TEV_IRQ_RAISE, 91, 0, TRACE_ID_NONE, TRACE_ID_NONE, raise);
+    trace_emit(w, TRACE_STREAM_MACHINE, TEV_IRQ_RAISE, 93, 0, TRACE_ID_NONE, TRACE_ID_NONE, raise);
     uint64_t irq[3] = { 0x30, 0, 0 };
     trace_emit(w, 1, TEV_IRQ_DELIVER, 95, 95, 2, 0, irq);
+    uint64_t ipi[5] = { 0x41, 0, 0, 1, 0 };
+    trace_emit(w, 0, TEV_IPI, 96, 96, 1, 0, ipi);
+    uint64_t d2[3] = { 0x41, 0, 0 };
+    trace_emit(w, 1, TEV_IRQ_DELIVER, 99, 99, 2, 0, d2);
+    uint64_t nmi[3] = { 2, 1, 0 };
+    trace_emit(w, 1, TEV_IRQ_DELIVER, 100, 100, 2, 0, nmi);
     ASSERT_EQ(trace_writer_close(w, err, sizeof err), 0) << err;
 
     trace_reader *r = trace_reader_open(dir.c_str(), err, sizeof err);
     ASSERT_NE(r, nullptr) << err;
     trace_stats *st = (trace_stats *)malloc(sizeof *st);
     ASSERT_EQ(trace_stats_compute(r, st), 0);
-    EXPECT_EQ(st->events, 12u);
+    EXPECT_EQ(st->events, 17u);
     EXPECT_EQ(st->first_ts, 10u);
-    EXPECT_EQ(st->last_ts, 95u);
+    EXPECT_EQ(st->last_ts, 100u);
+    EXPECT_EQ(st->all.irq_latency[0x30].timed, 1u);
+    EXPECT_EQ(st->all.irq_latency[0x30].total, 4u);
+    EXPECT_EQ(st->all.irq_latency[0x41].total, 3u);
+    EXPECT_EQ(st->all.irq[2], 1u);
+    EXPECT_EQ(st->all.irq_latency[2].timed, 0u);
     const trace_minmax &cpuid = st->all.exits[10];
     EXPECT_EQ(cpuid.count, 3u);
     EXPECT_EQ(cpuid.timed, 3u);
@@ -83,7 +100,8 @@ TEST(TraceStats, ExitsPairedWithTheNextEntryOnTheSameProcessor)
     EXPECT_EQ(st->all.exits[TRACE_STATS_REASONS - 1].total, 7u);
     EXPECT_EQ(st->all.exits[48].count, 1u);                      // EPT violation, open
     EXPECT_EQ(st->all.exits[48].timed, 0u);
-    ASSERT_EQ(st->ngroups, 2u);
+    ASSERT_EQ(st->ngroups, 3u);                 // partitions 1, 2 and "unknown" (the raises)
+    EXPECT_EQ(st->groups[2].partition, TRACE_ID_NONE);
     EXPECT_EQ(st->groups[0].partition, 1u);
     EXPECT_EQ(st->groups[0].exits[10].total, 400u);
     EXPECT_EQ(st->groups[1].exits[10].total, 50u);
