@@ -33,4 +33,26 @@ for k in ipi vmx_ept; do
         echo "PASS check-babeltrace $k: babeltrace2 reads all $n events, per event name as hvsim"
     fi
 done
+# Software annotations (traces/annot_abi.h): vmx_basic names its first VMCS partition 1, VP 0;
+# every VM entry and exit with that VMCS must carry that identity, the others none.
+kern=tests/target/vmx_basic.kernel
+if [ -f "$kern" ]; then
+    timeout 300 "$hvsim" run "${srcdir:-.}/tests/target/vmx_basic.cfg" --kernel "$kern" --quiet \
+        --trace "$tmp/basic" >/dev/null </dev/null
+    ann=$("$hvsim" trace dump "$tmp/basic" --event annotation | grep -c 'kind=1 ')
+    vmcs=$("$hvsim" trace dump "$tmp/basic" --event annotation | sed -n 's/.* a0=\(0x[0-9a-f]*\) .*/\1/p')
+    tagged=$("$hvsim" trace dump "$tmp/basic" --event vm_entry,vm_exit --partition 1 |
+        grep -c " part=1 vp=0 .* vmcs=$vmcs ")
+    same=$("$hvsim" trace dump "$tmp/basic" --event vm_entry,vm_exit | grep -c " vmcs=$vmcs ")
+    bt=$(babeltrace2 "$tmp/basic" 2>/dev/null | grep -c 'partition = 1, vp = 0 }, { vmcs')
+    if [ "$ann" -eq 1 ] && [ "$tagged" -gt 0 ] && [ "$tagged" -eq "$same" ] && [ "$bt" -eq "$tagged" ]
+    then
+        echo "PASS check-babeltrace annotations: the VMCS identity tags all $tagged entries/exits" \
+             "of VMCS $vmcs (babeltrace2 agrees)"
+    else
+        echo "FAIL check-babeltrace annotations: $ann identity annotation(s), $tagged of $same" \
+             "entries/exits of VMCS '$vmcs' tagged partition 1, babeltrace2 saw $bt"
+        fail=1
+    fi
+fi
 exit $fail

@@ -10,6 +10,7 @@
  * HOST_CR3/GDTR/IDTR loaded (27.5.1-27.5.2); VMLAUNCH of a launched VMCS fails with error 4 and
  * VMRESUME of a clear one with error 5 (30.4); after VMXOFF, VMREAD is #UD (30.3).
  */
+#include "lib/annot.h"
 #include "lib/trap64.h"
 #include "lib/vmx_lib.h"
 
@@ -50,6 +51,9 @@ int main(void)
     t_check(read_cr4() & X86_CR4_VMXE, "CR4.VMXE set", "CR4 0x%lx", read_cr4());
     if (vmcs_init_default((void (*)(void))g_basic, VMX_GUEST_STACK_TOP))
         return t_finish();
+    /* for the trace: this VMCS is partition 1, VP 0 (a no-op for the machine; checked by
+     * tests/build/check-babeltrace.sh) */
+    hvsim_annotate(HVSIM_ANNOT_VMCS_IDENTITY, va_pa(vmx_vmcs), 1, 0, 0);
     uint64_t ptr = 0;
     t_eq("VMPTRST succeeds", (uint64_t)vmptrst_r(&ptr), VMX_OK);
     t_eq("VMPTRST stores the current-VMCS pointer", ptr, va_pa(vmx_vmcs));
