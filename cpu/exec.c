@@ -60,10 +60,22 @@ static void trace_deliver(struct cpu *c, uint8_t vector, int kind)
     }
 }
 
+/* A fault (type: hardware exception, SDM Vol. 3 24.8.3), recorded when it is raised: before the
+ * exception bitmap or #DF escalation decide what becomes of it (docs/TRACE-FORMAT.md). */
 static void trace_exception(struct cpu *c)
 {
     if (__builtin_expect(c->trace != NULL, 0)) {
-        uint64_t v[4] = { c->fault_vector, c->fault_error, c->fault_has_error, c->insn_start };
+        uint64_t v[5] = { c->fault_vector, c->fault_error, c->fault_has_error, c->insn_start,
+                          VMX_INTR_HW_EXCEPTION };
+        tracer_cpu(c->trace, c, TEV_EXCEPTION, v);
+    }
+}
+
+/* The single-step #DB trap (SDM Vol. 3 17.3.1.4) after the instruction at c->insn_start. */
+static void trace_step_trap(struct cpu *c)
+{
+    if (__builtin_expect(c->trace != NULL, 0)) {
+        uint64_t v[5] = { VEC_DB, 0, 0, c->insn_start, VMX_INTR_HW_EXCEPTION };
         tracer_cpu(c->trace, c, TEV_EXCEPTION, v);
     }
 }
@@ -276,8 +288,10 @@ static inline __attribute__((always_inline)) void run_blocks_impl(struct cpu *c,
             c->vmx.mtf_pending = true;  /* MTF exit at the next boundary (before a #DB trap) */
         /* (a trap-like VM exit inside the block, e.g. TPR below threshold, took the processor
          * out of the guest: the guest's single-step trap is not delivered to the host) */
-        if (single_step && c->stop == STOP_NONE && c->vmx.nonroot == nonroot)
+        if (single_step && c->stop == STOP_NONE && c->vmx.nonroot == nonroot) {
+            trace_step_trap(c);
             cpu_deliver_exception(c, VEC_DB, false, 0, false);     /* DR6.BS set by delivery */
+        }
     }
 }
 

@@ -10,20 +10,34 @@
 #include "cpu/ops.h"
 #include "cpu/sys_ctl.h"
 #include "cpu/vmx_intercept.h"
+#include "traces/tracer.h"
 
 static unsigned iopl(struct cpu *c) { return (unsigned)(c->rflags >> 12) & 3; }
+
+/* The `exception` trace event of a software interrupt or exception, raised by the instruction at
+ * c->insn_start; type as in the interruption-information format (SDM Vol. 3 24.8.3): 4 software
+ * interrupt (INT n), 5 privileged software exception (INT1), 6 software exception (INT3, INTO). */
+static void trace_soft(struct cpu *c, unsigned vector, unsigned type)
+{
+    if (__builtin_expect(c->trace != NULL, 0)) {
+        uint64_t v[5] = { vector, 0, 0, c->insn_start, type };
+        tracer_cpu(c->trace, c, TEV_EXCEPTION, v);
+    }
+}
 
 /* INT n: in virtual-8086 mode IOPL < 3 raises #GP(0) (SDM Vol. 2 INT n, no VME). */
 static void op_int(struct cpu *c, const struct insn *i)
 {
     if (c->mode == MODE_VM86 && iopl(c) < 3)
         cpu_fault(c, VEC_GP, 0);
+    trace_soft(c, (uint8_t)i->imm, VMX_INTR_SW_INT);
     cpu_deliver_interrupt(c, (uint8_t)i->imm, INTR_SOFTWARE);
 }
 
 static void op_int3(struct cpu *c, const struct insn *i)
 {
     (void)i;
+    trace_soft(c, VEC_BP, VMX_INTR_SW_EXCEPTION);
     cpu_deliver_interrupt(c, VEC_BP, INTR_SOFT_EXCEPTION);
 }
 
@@ -32,13 +46,16 @@ static void op_into(struct cpu *c, const struct insn *i)
     (void)i;
     if (c->mode == MODE_LONG64)
         cpu_fault_noerr(c, VEC_UD);
-    if (cpu_get_rflags(c) & RF_OF)
+    if (cpu_get_rflags(c) & RF_OF) {
+        trace_soft(c, VEC_OF, VMX_INTR_SW_EXCEPTION);
         cpu_deliver_interrupt(c, VEC_OF, INTR_SOFT_EXCEPTION);
+    }
 }
 
 static void op_int1(struct cpu *c, const struct insn *i)
 {
     (void)i;
+    trace_soft(c, VEC_DB, VMX_INTR_PRIV_SW_EXCEPTION);
     cpu_deliver_interrupt(c, VEC_DB, INTR_ICEBP);
 }
 

@@ -29,6 +29,7 @@
 #include "cpu/model.h"
 #include "cpu/vmx_intercept.h"
 #include "mmu/mmu.h"
+#include "traces/tracer.h"
 
 #define VF(c, name) ((c)->vmx.vmcs[VMCS_##name])
 
@@ -76,6 +77,10 @@ static bool deliver_pending_dbg(struct cpu *c)
     c->vmx.activity = 0;
     c->insn_start = c->rip;
     c->vmx.db_cause = VMX_DB_CAUSE_SET | (pd & (DBG_BS | 0xfu));
+    if (c->trace) {         /* a #DB trap before the guest's next instruction (TRACE-FORMAT.md) */
+        uint64_t v[5] = { VEC_DB, 0, 0, c->rip, VMX_INTR_HW_EXCEPTION };
+        tracer_cpu(c->trace, c, TEV_EXCEPTION, v);
+    }
     cpu_deliver_exception(c, VEC_DB, false, 0, false);
     c->vmx.db_cause = 0;
     return true;
@@ -132,6 +137,10 @@ int vmx_event_boundary(struct cpu *c)
         return 1;
     /* 25.2: the timer reached 0 — exits also from HLT and shutdown, ignores every blocking */
     if (c->vmx.preempt_armed && cpu_cycles_now(c) >= c->vmx.preempt_deadline) {
+        if (c->trace) {     /* the expiry, before the exit it causes (TRACE-FORMAT.md) */
+            uint64_t v[1] = { c->vmx.vmcs_ptr };
+            tracer_cpu(c->trace, c, TEV_PREEMPT_TIMER, v);
+        }
         exit_now(c, VMX_EXIT_PREEMPTION_TIMER, 0, 0);  /* saves 0, then disarms */
         return 1;
     }

@@ -1,10 +1,8 @@
 /* cmd_run.c — `hvsim run --kernel FILE ...`: boot a Multiboot kernel on the PC-like machine
  * (sim/machine.h) and print the run summary.
  *
- * Exit status (docs/USER-GUIDE.md): (V << 1) | 1 for a debug-exit write of V; 0 every processor
- * halted with nothing to wake it; 2 usage or load error; 4 triple fault; 6 instruction limit;
- * 8 unsupported feature; 12 the guest requested a reset (port 0x92); 14 --strict and the guest
- * accessed an address or port with no device. COM1 output goes to stdout
+ * Exit status: see sim/run_machine.h (the run itself is run_machine's, shared with `hvsim
+ * replay`); 16 when --verify TRACE finds a divergence. COM1 output goes to stdout
  * (or --serial FILE); the summary to stderr. COM1 input (none by default) comes from
  * --serial-in FILE, live from --serial-in stdio (recorded by --serial-log FILE), or from
  * --serial-replay FILE (sim/serial_in.h).
@@ -19,12 +17,11 @@
 #include "sim/config.h"
 #include "sim/machine.h"
 #include "sim/run_env.h"
-#include "sim/serial_tty.h"
-#include "sim/summary.h"
-#include "traces/trace_writer.h"
+#include "sim/run_machine.h"
+#include "traces/trace_reader.h"
+#include "traces/trace_verify.h"
 
-enum { EXIT_HALT = 0, EXIT_USAGE = 2, EXIT_TRIPLE = 4, EXIT_LIMIT = 6, EXIT_UNSUPPORTED = 8,
-       EXIT_RESET = 12, EXIT_STRICT = 14 };
+#define EXIT_USAGE RUN_EXIT_USAGE
 
 static int run_usage(FILE *f)
 {
@@ -55,20 +52,15 @@ static int run_usage(FILE *f)
         "                         read it with `hvsim trace` or babeltrace2)\n"
         "  --trace-events LIST    categories to record: vmx, hcall, intr, io, annot, default, all\n"
         "                         (comma-separated; default: all but io; input is always recorded)\n"
+        "  --verify TRACE         compare every event with a recorded trace as the run goes; at\n"
+        "                         the first difference stop and print both events, the events\n"
+        "                         before it and the processor's registers (exit status 16)\n"
+        "  --verify-context N     events before a divergence to print (default 8)\n"
         "  --quiet                no run summary\n"
         "exit status: (V<<1)|1 for debug-exit value V; 0 halted or ACPI soft-off; 2 usage or\n"
         "  load error; 4 triple fault; 6 instruction limit; 8 unsupported feature; 12 reset requested;\n"
-        "  14 --strict: access to an address or port with no device\n");
+        "  14 --strict: access to an address or port with no device; 16 --verify: divergence\n");
     return f == stderr ? EXIT_USAGE : 0;
-}
-
-static int parse_date(const char *s, struct rtc_time *t)
-{
-    char tail;
-    if (sscanf(s, "%d-%d-%dT%d:%d:%d%c", &t->year, &t->month, &t->day, &t->hour, &t->minute,
-               &t->second, &tail) != 6)
-        return -1;
-    return rtc_valid(t) ? 0 : -1;
 }
 
 /* COM1's input from the configuration's keys and the options (sim/serial_in.h): one source,
@@ -104,6 +96,39 @@ static int choose_serial_input(const struct run_config *rc, unsigned given, cons
     return 0;
 }
 
+/* --verify REF: take the reference's categories, and say which recorded inputs differ from this
+ * run's (they explain a divergence). 0, or -1 with a message. */
+static int verify_prepare(const char *ref, struct machine_config *cfg, uint64_t max_insns,
+                          struct run_env *env)
+{
+    char err[512];
+    struct trace_reader *r = trace_reader_open(ref, err, sizeof err);
+    if (!r) {
+        fprintf(stderr, "hvsim run: --verify: %s\n", err);
+        return -1;
+    }
+    const char *cats = trace_reader_env(r, "trace_events");
+    char *end = NULL;
+    unsigned long long c = cats ? strtoull(cats, &end, 10) : 0;
+    if (!cats || *end || c == 0 || c > TRACE_CAT_ALL) {
+        fprintf(stderr, "hvsim run: --verify: %s/metadata: env trace_events '%s', expected the "
+                "categories as a number from 1 to %u\n", ref, cats ? cats : "(missing)",
+                TRACE_CAT_ALL);
+        trace_reader_close(r);
+        return -1;
+    }
+    cfg->trace_cats = (uint32_t)c;
+    run_env_build(env, cfg, max_insns);
+    for (unsigned k = 0; k < env->n; k++) {
+        const char *was = trace_reader_env(r, env->e[k].key);
+        if (!was || strcmp(was, env->e[k].value) != 0)
+            fprintf(stderr, "hvsim run: --verify: note: %s is '%.80s' here, '%.80s' in the "
+                    "reference\n", env->e[k].key, env->e[k].value, was ? was : "(missing)");
+    }
+    trace_reader_close(r);
+    return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -115,14 +140,16 @@ int cmd_run(int argc, char **argv)
         { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' },
         { "serial-in", required_argument, 0, 'i' }, { "serial-log", required_argument, 0, 'L' },
         { "serial-replay", required_argument, 0, 'R' }, { "trace", required_argument, 0, 'T' },
-        { "trace-events", required_argument, 0, 'E' }, { 0, 0, 0, 0 },
+        { "trace-events", required_argument, 0, 'E' }, { "verify", required_argument, 0, 'V' },
+        { "verify-context", required_argument, 0, 'X' }, { 0, 0, 0, 0 },
     };
     /* The options, kept apart so they can override a configuration file. */
     struct machine_config opt;
     memset(&opt, 0, sizeof opt);
     const char *opt_serial = NULL, *opt_in = NULL, *opt_log = NULL, *opt_replay = NULL;
     uint64_t opt_max = 0;
-    unsigned given = 0;
+    unsigned given = 0, opt_context = 0;
+    const char *opt_verify = NULL;
     bool quiet = false;
     int o;
     optind = 1;
@@ -171,7 +198,7 @@ int cmd_run(int argc, char **argv)
             given |= CFG_MAX_INSNS;
             break;
         case 'd':
-            if (parse_date(optarg, &opt.date)) {
+            if (config_parse_date(optarg, &opt.date)) {
                 fprintf(stderr, "hvsim run: --date '%s': expected YYYY-MM-DDTHH:MM:SS, a real "
                         "date from 1970 on\n", optarg);
                 return EXIT_USAGE;
@@ -188,6 +215,17 @@ int cmd_run(int argc, char **argv)
             }
             given |= CFG_TRACE_EVENTS;
             break;
+        case 'V': opt_verify = optarg; break;
+        case 'X': {
+            uint64_t n;
+            if (config_parse_size(optarg, &n) || n < 1 || n > TRACE_VERIFY_CONTEXT_MAX) {
+                fprintf(stderr, "hvsim run: --verify-context '%s': expected a count from 1 to %d\n",
+                        optarg, TRACE_VERIFY_CONTEXT_MAX);
+                return EXIT_USAGE;
+            }
+            opt_context = (unsigned)n;
+            break;
+        }
         case 'q': quiet = true; break;
         case 'h': return run_usage(stdout);
         default: return run_usage(stderr);
@@ -269,107 +307,34 @@ int cmd_run(int argc, char **argv)
     }
 
     static struct run_env env;          /* the run's inputs, recorded in its trace */
+    if (opt_verify) {
+        if (given & CFG_TRACE_EVENTS) {
+            fprintf(stderr, "hvsim run: --verify uses the reference trace's categories; "
+                    "--trace-events cannot be given with it\n");
+            config_free(&rc);
+            return EXIT_USAGE;
+        }
+        if (verify_prepare(opt_verify, &cfg, max_insns, &env)) {
+            config_free(&rc);
+            return EXIT_USAGE;
+        }
+        cfg.verify_trace = opt_verify;
+        cfg.verify_context = opt_context;
+    }
     if (cfg.trace_dir) {
         run_env_build(&env, &cfg, max_insns);
         cfg.trace_env = env.e;
         cfg.trace_nenv = env.n;
     }
-    static struct machine m;
-    if (machine_init(&m, &cfg, err, sizeof err)) {
-        fprintf(stderr, "hvsim run: %s\n", err);
-        if (serial_file)
-            fclose(serial_file);
-        if (log_file)
-            fclose(log_file);
-        config_free(&rc);
-        return EXIT_USAGE;
-    }
-    if (cfg.serial_in_mode == SERIAL_IN_LIVE && serial_tty_raw(0))
-        fprintf(stderr, "hvsim run: warning: cannot set the terminal to raw mode; input is "
-                "line-buffered\n");
-    double t0 = run_wall_clock();
-    enum machine_stop why = machine_run(&m, max_insns);
-    double wall = run_wall_clock() - t0;
-    serial_tty_restore();
-    fflush(stdout);
-
-    char reason[400];
-    int status;
-    /* the processor the stop concerns: the one that stopped the machine, else the BSP */
-    const struct cpu *sc = m.sched.stopped ? m.sched.stopped : &m.cpus[0];
-    switch (why) {
-    case MSTOP_EXIT_PORT:
-        status = debugexit_status(&m.dexit);
-        snprintf(reason, sizeof reason, "debug-exit port: guest wrote %#x (exit status %d)",
-                 m.dexit.value, status);
-        break;
-    case MSTOP_TRIPLE_FAULT:
-        status = EXIT_TRIPLE;
-        snprintf(reason, sizeof reason, "triple fault on cpu %d: %s", sc->id, sc->stop_msg);
-        break;
-    case MSTOP_HALTED:
-        status = EXIT_HALT;
-        snprintf(reason, sizeof reason, "all processors halted with nothing to wake them "
-                 "(cpu 0 RIP %#" PRIx64 ", IF=%d)", m.cpus[0].rip,
-                 (int)!!(m.cpus[0].rflags & RF_IF));
-        break;
-    case MSTOP_INSN_LIMIT:
-        status = EXIT_LIMIT;
-        snprintf(reason, sizeof reason, "instruction limit reached");
-        break;
-    case MSTOP_STRICT:
-        status = EXIT_STRICT;
-        snprintf(reason, sizeof reason, "--strict: access to %s %#" PRIx64 ", where there is no "
-                 "device (RIP %#" PRIx64 ")", m.bus.last_unclaimed_pio ? "port" : "address",
-                 m.bus.last_unclaimed, sc->insn_start);
-        break;
-    case MSTOP_RESET:
-        status = EXIT_RESET;
-        snprintf(reason, sizeof reason, "the guest requested a reset (port 0x92)");
-        break;
-    case MSTOP_SOFT_OFF:
-        status = EXIT_HALT;
-        snprintf(reason, sizeof reason, "ACPI soft-off: the guest entered S5 (PM1_CNT SLP_EN)");
-        break;
-    default:
-        status = EXIT_UNSUPPORTED;
-        snprintf(reason, sizeof reason, "unsupported (cpu %d): %s", sc->id, sc->stop_msg);
-        break;
-    }
-    bool loud = !quiet || why == MSTOP_TRIPLE_FAULT || why == MSTOP_UNSUPPORTED;
-    if (loud) {
-        run_summary_print(stderr, m.cpus, m.ncpus, &m.bus, reason, wall);
-        fprintf(stderr, "virtual time    %.6f s\n", (double)m.q.now / (double)PS_PER_S);
-        if (m.sys.post_writes)
-            fprintf(stderr, "POST code       %#x (%" PRIu64 " writes to port 0x80)\n",
-                    m.sys.post_code, m.sys.post_writes);
-        if (m.com1_in.mode != SERIAL_IN_NONE)
-            fprintf(stderr, "serial input    %" PRIu64 " bytes arrived, %" PRIu64 " delivered, "
-                    "%" PRIu64 " waits for FIFO room%s\n", m.com1_in.arrived,
-                    m.com1_in.delivered, m.com1_in.waits,
-                    m.com1_in.open ? "" : " (the guest never set DTR or RTS)");
-        if (m.tracing)
-            fprintf(stderr, "trace           %s: %" PRIu64 " events\n", cfg.trace_dir,
-                    trace_writer_count(m.trace.w));
-    }
-    char trace_err[512];
-    bool trace_bad = machine_trace_close(&m, trace_err, sizeof trace_err) != 0;
-    bool log_bad = m.com1_in.log_error;
-    if (why == MSTOP_TRIPLE_FAULT) {
-        char dump[2048];
-        cpu_dump(sc, dump, sizeof dump);
-        fputs(dump, stderr);
-    }
-    machine_destroy(&m);
+    struct run_result res;
+    int status = run_machine("hvsim run", &cfg, max_insns, quiet, &res);
     if (serial_file)
         fclose(serial_file);
     if (log_file && fclose(log_file))
-        log_bad = true;
-    if (log_bad)
+        res.log_error = true;
+    if (res.log_error)
         fprintf(stderr, "hvsim run: serial log %s: write error, the recording is incomplete\n",
                 in.log);
-    if (trace_bad)
-        fprintf(stderr, "hvsim run: trace: %s\n", trace_err);
     config_free(&rc);
     return status;
 }

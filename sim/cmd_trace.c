@@ -177,9 +177,12 @@ static void print_group(const struct trace_group *g, int csv, const char *label)
             continue;
         }
         if (!header++)
-            printf("\n%-22s %10s %10s %10s %10s\n", "hypercall code", "count", "min", "mean",
+            printf("\n%-46s %10s %10s %10s %10s\n", "hypercall code", "count", "min", "mean",
                    "max");
-        printf("%#-22x %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 "\n", c,
+        char name[64];
+        const char *hn = trace_hcall_name(c);
+        snprintf(name, sizeof name, "%#06x %s", c, hn ? hn : "");
+        printf("%-46s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 "\n", name,
                m->count, m->min, mean, m->max);
     }
     header = 0;

@@ -136,7 +136,6 @@ static bool take_num(const char **s, int max, int *v)
     return true;
 }
 
-/* YYYY-MM-DDTHH:MM:SS, a real date that rtc_valid accepts (from 1970 on). */
 static bool parse_date(const char *s, struct rtc_time *t)
 {
     struct rtc_time d;
@@ -149,6 +148,11 @@ static bool parse_date(const char *s, struct rtc_time *t)
         return false;
     *t = d;
     return true;
+}
+
+int config_parse_date(const char *s, struct rtc_time *t)
+{
+    return parse_date(s, t) ? 0 : -1;
 }
 
 static int parse_bool(const char *s)

@@ -59,6 +59,8 @@ void config_free(struct run_config *c);
  * case) and an optional "iB" (after K/M/G) or "B": 64M, 64MiB, 64MB, 512B. 0, or -1 for
  * anything else or overflow. */
 int config_parse_size(const char *s, uint64_t *out);
+/* YYYY-MM-DDTHH:MM:SS, a real date that rtc_valid accepts (from 1970 on). 0, or -1. */
+int config_parse_date(const char *s, struct rtc_time *t);
 
 #ifdef __cplusplus
 }

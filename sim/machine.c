@@ -6,6 +6,7 @@
 
 #include "sim/acpi.h"
 #include "sim/wiring.h"
+#include "traces/trace_verify.h"
 
 enum { PART_BUS = 1, PART_DCACHE, PART_CPU };
 
@@ -22,6 +23,13 @@ static void stop_running(void *opaque)
 {
     struct machine *m = opaque;
     wiring_stop_cpu(m->sched.cur ? m->sched.cur : &m->cpus[0]);
+}
+
+/* --verify found a divergence: stop the machine (the rest of the run cannot be compared). */
+static void diverge(void *opaque)
+{
+    struct machine *m = opaque;
+    sched_request_stop(&m->sched);
 }
 
 static int fail(struct machine *m, char *err, size_t errlen, const char *msg)
@@ -155,7 +163,9 @@ int machine_init(struct machine *m, const struct machine_config *cfg, char *err,
         in_err = serial_in_use_file(&m->com1_in, cfg->serial_in_path, err, errlen);
         break;
     case SERIAL_IN_REPLAY:
-        in_err = serial_in_use_replay(&m->com1_in, cfg->serial_in_path, err, errlen);
+        in_err = cfg->serial_in_log
+                     ? serial_in_use_log(&m->com1_in, cfg->serial_in_log, err, errlen)
+                     : serial_in_use_replay(&m->com1_in, cfg->serial_in_path, err, errlen);
         break;
     case SERIAL_IN_LIVE:
         in_err = serial_in_use_live(&m->com1_in, cfg->serial_in_fd, cfg->serial_log, err,
@@ -176,7 +186,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg, char *err,
     }
     if (mb_enter(&m->cpus[0], &m->mb))
         return fail(m, err, errlen, "cannot set up the Multiboot entry state");
-    if (cfg->trace_dir) {
+    if (cfg->trace_dir || cfg->verify_trace) {
         if (tracer_open(&m->trace, cfg->trace_dir, (unsigned)m->ncpus, cfg->trace_cats,
                         m->model.tsc_hz, &m->sched, &m->q, cfg->trace_env, cfg->trace_nenv, err,
                         errlen)) {
@@ -184,6 +194,14 @@ int machine_init(struct machine *m, const struct machine_config *cfg, char *err,
             return -1;
         }
         m->tracing = true;
+        if (cfg->verify_trace &&
+            tracer_verify(&m->trace, cfg->verify_trace,
+                          cfg->verify_context ? cfg->verify_context
+                                              : TRACE_VERIFY_CONTEXT_DEFAULT,
+                          diverge, m, err, errlen)) {
+            machine_destroy(m);
+            return -1;
+        }
         for (int k = 0; k < m->ncpus; k++)
             m->cpus[k].trace = &m->trace;
         m->bus.trace = &m->trace;
@@ -216,6 +234,9 @@ enum machine_stop machine_run(struct machine *m, uint64_t max_insns)
         return MSTOP_INSN_LIMIT;
     case SCHED_IDLE_FOREVER:
         return MSTOP_HALTED;
+    case SCHED_REQUESTED:
+        return m->trace.verify && trace_verify_diverged(m->trace.verify) ? MSTOP_DIVERGED
+                                                                         : MSTOP_NONE;
     case SCHED_CPU_STOP:
         break;
     default:
@@ -228,6 +249,8 @@ enum machine_stop machine_run(struct machine *m, uint64_t max_insns)
     case STOP_SHUTDOWN_UNSUPPORTED:
         return MSTOP_UNSUPPORTED;
     case STOP_REQUEST:
+        if (m->trace.verify && trace_verify_diverged(m->trace.verify))
+            return MSTOP_DIVERGED;
         if (m->dexit.fired)
             return MSTOP_EXIT_PORT;
         if (m->sys.reset_requested)

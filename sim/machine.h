@@ -60,6 +60,7 @@ struct machine_config {
      * (recorded in serial_log if not NULL), or the arrivals of a replay log */
     enum serial_in_mode serial_in_mode;
     const char *serial_in_path;     /* SERIAL_IN_FILE: the file; SERIAL_IN_REPLAY: the log */
+    const struct serial_log *serial_in_log;   /* SERIAL_IN_REPLAY: the log in memory instead */
     int serial_in_fd;               /* SERIAL_IN_LIVE: the host descriptor (0: stdin) */
     FILE *serial_log;               /* SERIAL_IN_LIVE: where arrivals are recorded */
     FILE *console;                  /* port 0xE9 output, NULL: discarded */
@@ -71,11 +72,16 @@ struct machine_config {
     uint32_t trace_cats;
     const struct trace_env *trace_env;
     unsigned trace_nenv;
+    /* --verify: a reference trace to compare every event with as the run goes (with or without
+     * trace_dir; traces/trace_verify.h), and the context events its report shows */
+    const char *verify_trace;
+    unsigned verify_context;
 };
 
 enum machine_stop {
     MSTOP_NONE, MSTOP_EXIT_PORT, MSTOP_TRIPLE_FAULT, MSTOP_HALTED, MSTOP_INSN_LIMIT,
     MSTOP_UNSUPPORTED, MSTOP_RESET, MSTOP_STRICT, MSTOP_SOFT_OFF,
+    MSTOP_DIVERGED,     /* --verify: an event differs from the reference trace */
 };
 
 /* xAPIC IDs 0..254 (255 is the broadcast ID); processor k has APIC ID k. */

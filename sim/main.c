@@ -2,6 +2,7 @@
  *
  *   hvsim exec FILE.elf [--max-insns N] [--cycle-model FILE] [--mem SIZE] [--quiet]
  *   hvsim run [CONFIG] [--kernel FILE] ...   (the PC-like machine, cmd_run.c)
+ *   hvsim replay TRACE ...                   (re-run a recorded trace, cmd_replay.c)
  *   hvsim trace dump|stats TRACE ...         (trace tools, cmd_trace.c)
  */
 #include <stdio.h>
@@ -16,6 +17,7 @@ static const struct {
 } cmds[] = {
     { "exec", cmd_exec, "run a freestanding ELF program on one CPU and print a run summary" },
     { "run", cmd_run, "boot a Multiboot kernel on the PC-like machine and print a run summary" },
+    { "replay", cmd_replay, "re-run a recorded trace from its inputs and check it reproduces" },
     { "trace", cmd_trace, "tools over a recorded trace: dump, stats (docs/TRACE-FORMAT.md)" },
 };
 

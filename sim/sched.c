@@ -117,6 +117,15 @@ void sched_sync(void *opaque)
         evq_run_until(s->q, t);
 }
 
+void sched_request_stop(struct sched *s)
+{
+    s->stop_req = true;
+    if (s->cur) {
+        s->cur->stop = STOP_REQUEST;
+        s->cur->block_end = true;
+    }
+}
+
 static enum sched_stop leave(struct sched *s, enum sched_stop why)
 {
     s->q->horizon = UINT64_MAX;
@@ -128,6 +137,8 @@ enum sched_stop sched_run(struct sched *s, uint64_t max_insns)
     uint64_t total = 0;
     s->stopped = NULL;
     for (;;) {
+        if (s->stop_req)
+            return leave(s, SCHED_REQUESTED);
         if (total >= max_insns)
             return leave(s, SCHED_INSN_LIMIT);
         /* Idle forever: every processor halted with nothing able to wake it. */
@@ -184,7 +195,7 @@ enum sched_stop sched_run(struct sched *s, uint64_t max_insns)
                 evq_run_until(s->q, sched_cycles_to_ps(c->ctr.cycles, s->hz));
                 return SCHED_CPU_STOP;
             }
-            if (total >= max_insns)
+            if (total >= max_insns || s->stop_req)
                 break;
         }
         /* The round is over when every processor reached its end; fire what is due. */

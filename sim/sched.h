@@ -46,6 +46,7 @@ enum sched_stop {
     SCHED_INSN_LIMIT,      /* the instruction budget is used up */
     SCHED_CPU_STOP,        /* a processor stopped (triple fault, device request, unsupported) */
     SCHED_IDLE_FOREVER,    /* every processor is halted and no event can ever wake one */
+    SCHED_REQUESTED,       /* stop_req was set between processors' turns (sched_request_stop) */
 };
 
 /* What the idle hook did: nothing can come (stop as halted), something changed (look again),
@@ -66,6 +67,7 @@ struct sched {
     uint64_t hz;            /* cycles per simulated second (the model's tsc_hz) */
     uint64_t quantum_ps;    /* length of a round (default 10 us) */
     struct cpu *stopped;    /* the processor that stopped the machine, if any */
+    bool stop_req;          /* the host asked the machine to stop (sched_request_stop) */
     struct sched_input input;   /* host input hooks, all NULL by default */
     /* the current round */
     struct cpu *cur;        /* the processor running now, or NULL between processors */
@@ -73,6 +75,10 @@ struct sched {
 };
 
 void sched_init(struct sched *s, struct evq *q, uint64_t hz);
+/* The host (not the guest) asks the machine to stop as soon as possible: the running processor
+ * after its current instruction (SCHED_CPU_STOP, stop STOP_REQUEST), else before the next
+ * processor's turn (SCHED_REQUESTED). E.g. `hvsim run --verify` at a divergence. */
+void sched_request_stop(struct sched *s);
 int  sched_add(struct sched *s, struct cpu *c);     /* 0, or -1 when full */
 
 /* Bring the event queue up to the running processor's local time (cpu_cycles_now), firing what

@@ -243,6 +243,27 @@ int serial_in_use_replay(struct serial_in *s, const char *path, char *err, size_
     return 0;
 }
 
+int serial_in_use_log(struct serial_in *s, const struct serial_log *log, char *err,
+                      size_t errlen)
+{
+    struct serial_log *r = &s->replay;
+    memset(r, 0, sizeof *r);
+    r->arr = malloc((log->n ? log->n : 1) * sizeof *r->arr);
+    r->bytes = malloc(log->nbytes ? log->nbytes : 1);
+    if (!r->arr || !r->bytes) {
+        serial_log_free(r);
+        return snprintf(err, errlen, "serial input: out of memory"), -1;
+    }
+    if (log->n)
+        memcpy(r->arr, log->arr, log->n * sizeof *r->arr);
+    if (log->nbytes)
+        memcpy(r->bytes, log->bytes, log->nbytes);
+    r->n = r->cap = log->n;
+    r->nbytes = r->bytes_cap = log->nbytes;
+    s->mode = SERIAL_IN_REPLAY;
+    return 0;
+}
+
 int serial_in_use_live(struct serial_in *s, int fd, FILE *log, char *err, size_t errlen)
 {
     s->mode = SERIAL_IN_LIVE;

@@ -75,6 +75,9 @@ void serial_in_init(struct serial_in *s, struct uart16550 *u, struct evq *q);
 /* Choose the input. Each returns 0, or -1 with a message naming the file and the problem. */
 int serial_in_use_file(struct serial_in *s, const char *path, char *err, size_t errlen);
 int serial_in_use_replay(struct serial_in *s, const char *path, char *err, size_t errlen);
+/* The arrivals of a log already in memory (copied; `hvsim replay` builds it from a trace). */
+int serial_in_use_log(struct serial_in *s, const struct serial_log *log, char *err,
+                      size_t errlen);
 /* Live input from descriptor fd (not made non-blocking: it is polled); log may be NULL. The
  * log's header is written here; -1 if that write fails. */
 int serial_in_use_live(struct serial_in *s, int fd, FILE *log, char *err, size_t errlen);

@@ -68,6 +68,11 @@ void trace_event_print(FILE *f, const struct trace_event *ev)
             fprintf(f, " %s=%s%s(%" PRIu64 ")", fd->name,
                     (ev->v[k] & 0x80000000u) ? "ENTRY_FAIL|" : "", n ? n : "?",
                     ev->v[k] & 0xffff);
+        } else if (ev->id == TEV_HYPERCALL && (k == 0 || k == 4)) {
+            /* call code and status by their TLFS names */
+            const char *n = k == 0 ? trace_hcall_name((unsigned)ev->v[k])
+                                   : trace_hv_status_name((unsigned)ev->v[k]);
+            fprintf(f, " %s=%s(%" PRIu64 ")", fd->name, n ? n : "?", ev->v[k]);
         } else if (ev->id == TEV_IRQ_RAISE && k == 1) {
             fprintf(f, " %s=%s", fd->name, trace_irq_source_name((unsigned)ev->v[k]));
         } else if (fd->hex) {

@@ -1,5 +1,6 @@
 /* trace_names.c — names of VM-exit reasons, in the spelling of SDM Vol. 3 Appendix C (upper case,
- * underscores), indexed by enum vmx_exit_reason (cpu/vmx_exit.h). */
+ * underscores), indexed by enum vmx_exit_reason (cpu/vmx_exit.h); names of hypercall call codes
+ * and status codes in the spelling of the Hyper-V TLFS. */
 #include "traces/trace_names.h"
 
 #include "cpu/vmx_exit.h"
@@ -76,3 +77,91 @@ const char *trace_exit_reason_name(unsigned r)
 }
 
 unsigned trace_exit_reason_count(void) { return VMX_EXIT_NREASONS; }
+
+/* Hypercall call codes, TLFS "Hypercall Reference" (and ../shared/design/HYPERV-REFERENCE.md
+ * for the partition-management calls), sorted by code. */
+static const struct { unsigned short code; const char *name; } hcall_names[] = {
+    { 0x0001, "HvCallSwitchVirtualAddressSpace" },
+    { 0x0002, "HvCallFlushVirtualAddressSpace" },
+    { 0x0003, "HvCallFlushVirtualAddressList" },
+    { 0x0008, "HvCallNotifyLongSpinWait" },
+    { 0x000b, "HvCallSendSyntheticClusterIpi" },
+    { 0x000c, "HvCallModifyVtlProtectionMask" },
+    { 0x000d, "HvCallEnablePartitionVtl" },
+    { 0x000f, "HvCallEnableVpVtl" },
+    { 0x0011, "HvCallVtlCall" },
+    { 0x0012, "HvCallVtlReturn" },
+    { 0x0013, "HvCallFlushVirtualAddressSpaceEx" },
+    { 0x0014, "HvCallFlushVirtualAddressListEx" },
+    { 0x0015, "HvCallSendSyntheticClusterIpiEx" },
+    { 0x0040, "HvCallCreatePartition" },
+    { 0x0041, "HvCallInitializePartition" },
+    { 0x0042, "HvCallFinalizePartition" },
+    { 0x0043, "HvCallDeletePartition" },
+    { 0x0044, "HvCallGetPartitionProperty" },
+    { 0x0045, "HvCallSetPartitionProperty" },
+    { 0x0046, "HvCallGetPartitionId" },
+    { 0x0048, "HvCallDepositMemory" },
+    { 0x0049, "HvCallWithdrawMemory" },
+    { 0x004b, "HvCallMapGpaPages" },
+    { 0x004c, "HvCallUnmapGpaPages" },
+    { 0x004e, "HvCallCreateVp" },
+    { 0x0050, "HvCallGetVpRegisters" },
+    { 0x0051, "HvCallSetVpRegisters" },
+    { 0x005c, "HvCallPostMessage" },
+    { 0x005d, "HvCallSignalEvent" },
+    { 0x007e, "HvCallRetargetDeviceInterrupt" },
+    { 0x0095, "HvCallCreatePort" },
+    { 0x0096, "HvCallConnectPort" },
+    { 0x0099, "HvCallStartVirtualProcessor" },
+    { 0x009a, "HvCallGetVpIndexFromApicId" },
+    { 0x00af, "HvCallFlushGuestPhysicalAddressSpace" },
+    { 0x00b0, "HvCallFlushGuestPhysicalAddressList" },
+    { 0x8001, "HvExtCallQueryCapabilities" },
+};
+
+const char *trace_hcall_name(unsigned code)
+{
+    unsigned lo = 0, hi = sizeof hcall_names / sizeof hcall_names[0];
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        if (hcall_names[mid].code < code)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < sizeof hcall_names / sizeof hcall_names[0] && hcall_names[lo].code == code
+           ? hcall_names[lo].name : 0;
+}
+
+/* Hypercall status codes (result value bits 15:0), TLFS "Hypercall Status Codes". */
+static const char *const hv_status_names[] = {
+    [0x00] = "HV_STATUS_SUCCESS",
+    [0x02] = "HV_STATUS_INVALID_HYPERCALL_CODE",
+    [0x03] = "HV_STATUS_INVALID_HYPERCALL_INPUT",
+    [0x04] = "HV_STATUS_INVALID_ALIGNMENT",
+    [0x05] = "HV_STATUS_INVALID_PARAMETER",
+    [0x06] = "HV_STATUS_ACCESS_DENIED",
+    [0x07] = "HV_STATUS_INVALID_PARTITION_STATE",
+    [0x08] = "HV_STATUS_OPERATION_DENIED",
+    [0x09] = "HV_STATUS_UNKNOWN_PROPERTY",
+    [0x0a] = "HV_STATUS_PROPERTY_VALUE_OUT_OF_RANGE",
+    [0x0b] = "HV_STATUS_INSUFFICIENT_MEMORY",
+    [0x0c] = "HV_STATUS_PARTITION_TOO_DEEP",
+    [0x0d] = "HV_STATUS_INVALID_PARTITION_ID",
+    [0x0e] = "HV_STATUS_INVALID_VP_INDEX",
+    [0x10] = "HV_STATUS_NOT_FOUND",
+    [0x11] = "HV_STATUS_INVALID_PORT_ID",
+    [0x12] = "HV_STATUS_INVALID_CONNECTION_ID",
+    [0x13] = "HV_STATUS_INSUFFICIENT_BUFFERS",
+    [0x14] = "HV_STATUS_NOT_ACKNOWLEDGED",
+    [0x15] = "HV_STATUS_INVALID_VP_STATE",
+    [0x18] = "HV_STATUS_INVALID_SYNIC_STATE",
+    [0x1d] = "HV_STATUS_NO_RESOURCES",
+};
+
+const char *trace_hv_status_name(unsigned status)
+{
+    return status < sizeof hv_status_names / sizeof hv_status_names[0] ? hv_status_names[status]
+                                                                       : 0;
+}

@@ -1,5 +1,6 @@
 /* trace_names.h — human names of the values that trace fields carry: VM-exit reasons (SDM Vol. 3
- * Appendix C) as the CTF enumeration `exit_reason` and the tools print them. */
+ * Appendix C) as the CTF enumeration `exit_reason` and the tools print them; hypercall call codes
+ * and statuses (Hyper-V TLFS). */
 #ifndef HVSIM_TRACE_NAMES_H
 #define HVSIM_TRACE_NAMES_H
 
@@ -12,6 +13,12 @@ extern "C" {
 const char *trace_exit_reason_name(unsigned r);
 /* One past the highest basic exit reason with a name. */
 unsigned trace_exit_reason_count(void);
+/* The TLFS name of hypercall call code `code` (e.g. 0x0002 "HvCallFlushVirtualAddressSpace"), or
+ * NULL for a code without a name here. */
+const char *trace_hcall_name(unsigned code);
+/* The TLFS name of hypercall status `status` (e.g. 2 "HV_STATUS_INVALID_HYPERCALL_CODE"), or
+ * NULL. */
+const char *trace_hv_status_name(unsigned status);
 
 #ifdef __cplusplus
 }

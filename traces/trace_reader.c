@@ -479,6 +479,17 @@ int trace_reader_next(struct trace_reader *r, struct trace_event *ev)
     return 1;
 }
 
+int trace_reader_next_in(struct trace_reader *r, unsigned stream, struct trace_event *ev)
+{
+    if (r->failed)
+        return -1;
+    if (stream >= r->n || !r->s[stream].have_head)
+        return 0;
+    *ev = r->s[stream].head;
+    decode_next(r, &r->s[stream], stream);
+    return 1;
+}
+
 const char *trace_reader_error(const struct trace_reader *r) { return r->err; }
 
 const char *trace_reader_env(const struct trace_reader *r, const char *key)

@@ -47,6 +47,10 @@ struct trace_reader *trace_reader_open_mem(const char *meta, size_t mlen,
 /* The next event: 1, 0 at the end, -1 on a format error (trace_reader_error says what). */
 int trace_reader_next(struct trace_reader *r, struct trace_event *ev);
 const char *trace_reader_error(const struct trace_reader *r);
+/* The next event of one stream only (index as trace_reader_stream_name), in stream order: 1, 0 at
+ * that stream's end, -1 on a format error. Mixing it with trace_reader_next on one reader is
+ * allowed (each event is returned once) but the merged order then no longer holds. */
+int trace_reader_next_in(struct trace_reader *r, unsigned stream, struct trace_event *ev);
 
 /* An env entry of the metadata (a string value, or an integer in decimal), or NULL. */
 const char *trace_reader_env(const struct trace_reader *r, const char *key);

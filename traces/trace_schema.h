@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-#define TRACE_SCHEMA_VERSION 1
+#define TRACE_SCHEMA_VERSION 2
 #define TRACE_MAX_FIELDS 8
 
 /* Categories: switched on and off as a set (hvsim run --trace-events). */

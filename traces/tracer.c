@@ -11,6 +11,7 @@
 #include "sim/sched.h"
 #include "traces/annot_abi.h"
 #include "traces/trace_fmt.h"
+#include "traces/trace_verify.h"
 #include "traces/trace_writer.h"
 
 #define VF(c, name) ((c)->vmx.vmcs[VMCS_##name])
@@ -25,8 +26,8 @@ int tracer_open(struct tracer *t, const char *dir, unsigned nlp, uint32_t cats, 
         snprintf(err, errlen, "trace: out of memory");
         return -1;
     }
-    t->w = trace_writer_open(dir, nlp, cats, env, nenv, err, errlen);
-    if (!t->w) {
+    t->w = dir ? trace_writer_open(dir, nlp, cats, env, nenv, err, errlen) : NULL;
+    if (dir && !t->w) {
         free(t->lp);
         t->lp = NULL;
         return -1;
@@ -39,9 +40,22 @@ int tracer_open(struct tracer *t, const char *dir, unsigned nlp, uint32_t cats, 
     return 0;
 }
 
+int tracer_verify(struct tracer *t, const char *ref, unsigned context,
+                  void (*on_diverge)(void *), void *opaque, char *err, size_t errlen)
+{
+    t->verify = trace_verify_open(ref, t->nlp, context, err, errlen);
+    if (!t->verify)
+        return -1;
+    t->on_diverge = on_diverge;
+    t->diverge_opaque = opaque;
+    return 0;
+}
+
 int tracer_close(struct tracer *t, char *err, size_t errlen)
 {
     int rc = t->w ? trace_writer_close(t->w, err, errlen) : 0;
+    trace_verify_close(t->verify);
+    free(t->diverge_regs);
     free(t->lp);
     free(t->map);
     memset(t, 0, sizeof *t);
@@ -101,6 +115,36 @@ static void set_identity(struct tracer *t, uint64_t vmcs, uint16_t part, uint16_
     t->map[lo].vp = vp;
 }
 
+/* The first divergence from the reference: keep the registers of the processor that emitted the
+ * event (c), or of every processor for a machine-stream event, and ask the machine to stop. */
+static void diverged(struct tracer *t, const struct cpu *c)
+{
+    size_t cap = 4096 * (c || !t->s ? 1 : (size_t)t->s->n + 1), len = 0;
+    t->diverge_regs = calloc(1, cap);
+    int n = c ? 1 : t->s ? t->s->n : 0;
+    for (int k = 0; t->diverge_regs && k < n; k++) {
+        const struct cpu *p = c ? c : t->s->lp[k];
+        len += (size_t)snprintf(t->diverge_regs + len, cap - len,
+                                "registers of lp%d at the divergence:\n", p->id);
+        if (len < cap)
+            cpu_dump(p, t->diverge_regs + len, cap - len);
+        len = strlen(t->diverge_regs);
+    }
+    if (t->on_diverge)
+        t->on_diverge(t->diverge_opaque);
+}
+
+/* Every event goes through here: to the writer, and to the verifier. */
+static void put(struct tracer *t, const struct cpu *c, unsigned stream, unsigned id, uint64_t ts,
+                uint64_t cycles, uint16_t part, uint16_t vp, const uint64_t *v)
+{
+    if (t->w)
+        trace_emit(t->w, stream, id, ts, cycles, part, vp, v);
+    if (__builtin_expect(t->verify != NULL, 0) &&
+        trace_verify_event(t->verify, stream, id, ts, cycles, part, vp, v))
+        diverged(t, c);
+}
+
 static void emit(struct tracer *t, const struct cpu *c, unsigned id, const uint64_t *v,
                  bool by_vmcs)
 {
@@ -109,7 +153,7 @@ static void emit(struct tracer *t, const struct cpu *c, unsigned id, const uint6
         tracer_vmcs_identity(t, c->vmx.vmcs_ptr, &part, &vp);
     uint64_t cy = cpu_cycles_now(c);
     unsigned stream = (unsigned)c->id < t->nlp ? (unsigned)c->id : TRACE_STREAM_MACHINE;
-    trace_emit(t->w, stream, id, sched_cycles_to_ps(cy, t->hz), cy, part, vp, v);
+    put(t, c, stream, id, sched_cycles_to_ps(cy, t->hz), cy, part, vp, v);
 }
 
 void tracer_cpu(struct tracer *t, const struct cpu *c, unsigned id, const uint64_t *v)
@@ -127,16 +171,16 @@ void tracer_here(struct tracer *t, unsigned id, const uint64_t *v)
         emit(t, t->s->cur, id, v, false);
         return;
     }
-    trace_emit(t->w, TRACE_STREAM_MACHINE, id, t->q ? t->q->now : 0, 0, TRACE_ID_NONE,
-               TRACE_ID_NONE, v);
+    put(t, NULL, TRACE_STREAM_MACHINE, id, t->q ? t->q->now : 0, 0, TRACE_ID_NONE,
+        TRACE_ID_NONE, v);
 }
 
 void tracer_device(struct tracer *t, unsigned id, const uint64_t *v)
 {
     if (!tracer_wants(t, trace_events[id].cat))
         return;
-    trace_emit(t->w, TRACE_STREAM_MACHINE, id, t->q ? t->q->now : 0, 0, TRACE_ID_NONE,
-               TRACE_ID_NONE, v);
+    put(t, NULL, TRACE_STREAM_MACHINE, id, t->q ? t->q->now : 0, 0, TRACE_ID_NONE,
+        TRACE_ID_NONE, v);
 }
 
 void tracer_input_serial(struct tracer *t, unsigned uart, uint8_t byte)
@@ -169,6 +213,7 @@ void tracer_vm_entry(struct tracer *t, const struct cpu *c, int launch)
     uint64_t now = cpu_cycles_now(c);
     uint64_t root = l->exit_cycles ? now - l->exit_cycles : 0;
     l->entry_cycles = now;
+    tracer_hcall_entry(t, c, launch);   /* a pending hypercall returns (tracer_hcall.c) */
     if (!tracer_wants(t, TRACE_CAT_VMX))
         return;
     uint64_t v[4] = { c->vmx.vmcs_ptr, VF(c, GUEST_RIP), root, (uint64_t)!!launch };
@@ -189,6 +234,7 @@ void tracer_vm_exit(struct tracer *t, const struct cpu *c)
     uint64_t now = cpu_cycles_now(c);
     uint64_t guest = l->entry_cycles ? now - l->entry_cycles : 0;
     l->exit_cycles = now;
+    tracer_hcall_exit(t, c);            /* a VMCALL: remember the hypercall (tracer_hcall.c) */
     if (!tracer_wants(t, TRACE_CAT_VMX))
         return;
     uint64_t v[8] = { c->vmx.vmcs_ptr, VF(c, EXIT_REASON), VF(c, EXIT_QUALIFICATION),

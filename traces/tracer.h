@@ -30,6 +30,7 @@ extern "C" {
 struct cpu;
 struct evq;
 struct sched;
+struct trace_verify;
 struct trace_writer;
 
 struct tracer_vmcs { uint64_t vmcs; uint16_t part, vp; };
@@ -37,6 +38,11 @@ struct tracer_vmcs { uint64_t vmcs; uint16_t part, vp; };
 struct tracer_lp {
     uint64_t exit_cycles;       /* cycle count at the last VM exit (root time until the entry) */
     uint64_t entry_cycles;      /* cycle count at the last VM entry (guest time until the exit) */
+    /* a hypercall awaiting its return (traces/tracer_hcall.c): the TLFS input value decoded at
+     * the VMCALL exit, the VMCS, the guest RIP of the VMCALL and the exit's cycle count */
+    uint64_t hc_input, hc_vmcs, hc_rip, hc_cycles;
+    uint8_t hc_pending;         /* 1: a call is pending */
+    uint8_t hc_long;            /* 1: the caller was in 64-bit mode (RCX/RAX), 0: EDX:EAX */
 };
 
 struct tracer {
@@ -49,13 +55,24 @@ struct tracer {
     struct tracer_lp *lp;       /* [nlp] */
     struct tracer_vmcs *map;    /* VMCS identities, sorted by address */
     unsigned nmap, capmap;
+    /* verifying against a reference trace (traces/trace_verify.h), or NULL */
+    struct trace_verify *verify;
+    void (*on_diverge)(void *opaque);   /* asks the machine to stop */
+    void *diverge_opaque;
+    char *diverge_regs;         /* registers of the processor(s) at the divergence (malloc'ed) */
 };
 
-/* Open a trace in `dir` for nlp processors; cats as trace_writer_open. 0, or -1 with a message. */
+/* Open a trace in `dir` for nlp processors; cats as trace_writer_open. dir NULL: nothing is
+ * written (a run that only verifies). 0, or -1 with a message. */
 int tracer_open(struct tracer *t, const char *dir, unsigned nlp, uint32_t cats, uint64_t hz,
                 const struct sched *s, const struct evq *q, const struct trace_env *env,
                 unsigned nenv, char *err, size_t errlen);
-/* Flush and close; 0, or -1 with a message. */
+/* Compare every event with reference trace `ref` as it is emitted (traces/trace_verify.h): at
+ * the first divergence the registers are captured and on_diverge(opaque) is called once.
+ * context: matched events kept for the report. 0, or -1 with a message. */
+int tracer_verify(struct tracer *t, const char *ref, unsigned context,
+                  void (*on_diverge)(void *), void *opaque, char *err, size_t errlen);
+/* Flush and close (and free the verifier); 0, or -1 with a message. */
 int tracer_close(struct tracer *t, char *err, size_t errlen);
 
 static inline int tracer_wants(const struct tracer *t, uint32_t cat)
@@ -77,6 +94,19 @@ void tracer_annotation(struct tracer *t, const struct cpu *c, uint32_t kind, uin
 /* VM entry and VM exit on c (cpu/vmx_launch.c, cpu/vmx_exit.c), after the transition. */
 void tracer_vm_entry(struct tracer *t, const struct cpu *c, int launch);
 void tracer_vm_exit(struct tracer *t, const struct cpu *c);
+
+/* Hypercalls (traces/tracer_hcall.c, docs/TRACE-FORMAT.md "Hypercalls"): called by
+ * tracer_vm_exit / tracer_vm_entry for every exit and entry of c while a trace is recorded. The
+ * exit remembers a VMCALL's TLFS input value; the next entry to the same VMCS emits `hypercall`. */
+void tracer_hcall_exit(struct tracer *t, const struct cpu *c);
+void tracer_hcall_entry(struct tracer *t, const struct cpu *c, int launch);
+/* TLFS "Hypercall Inputs" / "Hypercall Result Value" fields (pure decoders). */
+static inline unsigned tracer_hc_code(uint64_t in) { return (unsigned)(in & 0xffff); }
+static inline unsigned tracer_hc_fast(uint64_t in) { return (unsigned)((in >> 16) & 1); }
+static inline unsigned tracer_hc_rep_count(uint64_t in) { return (unsigned)((in >> 32) & 0xfff); }
+static inline unsigned tracer_hc_rep_start(uint64_t in) { return (unsigned)((in >> 48) & 0xfff); }
+static inline unsigned tracer_hc_status(uint64_t res) { return (unsigned)(res & 0xffff); }
+static inline unsigned tracer_hc_reps_done(uint64_t res) { return (unsigned)((res >> 32) & 0xfff); }
 
 /* Input from outside the machine: byte `byte` arrived on UART `uart` (0 = COM1) now, stamped
  * with the instructions all processors retired so far (machine stream; always recorded). */

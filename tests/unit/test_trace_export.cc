@@ -153,6 +153,7 @@ TEST(TraceExport, CsvHeaderAndCells)
               "reason,qual,insn_len,intr_info,gpa,guest_cycles,"            // vm_exit
               "vector,type,error,has_error,"                                // vm_inject
               "code,fast,rep_count,rep_start,status,reps_done,latency_cycles,"  // hypercall
+              "completed,"
               "rip,"                                                        // exception
               "source,source_id,target,level,"                              // irq_raise
               "kind,"                                                       // irq_deliver
@@ -164,7 +165,7 @@ TEST(TraceExport, CsvHeaderAndCells)
               "a0,a1,a2,a3,"                                                // annotation
               "uart,byte,insns");                                           // input_serial
     std::vector<std::string> head = split(lines[0], ',');
-    ASSERT_EQ(head.size(), 6u + 48u);
+    ASSERT_EQ(head.size(), 6u + 49u);
     auto cell = [&](unsigned row, const char *col) {
         std::vector<std::string> c = split(lines[row], ',');
         EXPECT_EQ(c.size(), head.size()) << lines[row];
@@ -215,7 +216,7 @@ TEST(TraceExport, PerfettoSlicesFlowsCountersNames)
     trace_emit(t.w, 0, TEV_IPI, 22000000, 52800, NONE, NONE, ipi);
     // a hypercall completing at 30 us after 1000 cycles; 72000 cycles in 30 us = 2.4 GHz, so
     // 1000 cycles = 1000 * 30000000 / 72000 = 416666.67 -> 416666 ps: starts at 29583334 ps
-    uint64_t hc[7] = { 0x5c, 1, 0, 0, 0, 0, 1000 };
+    uint64_t hc[8] = { 0x5c, 1, 0, 0, 0, 0, 1000, 1 };
     trace_emit(t.w, 0, TEV_HYPERCALL, 30000000, 72000, 1, 0, hc);
     // lp1: deliveries of 0x40 (after the first two IPIs, then after the third), 0x30 (after the
     // I/O APIC raise below), 0x50 (never raised: no arrow), then an HLT exit never resumed
@@ -296,7 +297,7 @@ TEST(TraceExport, PerfettoPartitionNameIsEscaped)
     // partition 3 named 'a"\' + byte 0x01: a1 = 61 22 5c 01
     uint64_t ann[5] = { 2, 3, 0x015c2261, 0, 0 };
     trace_emit(t.w, 0, TEV_ANNOTATION, 100, 1, NONE, NONE, ann);
-    uint64_t exc[4] = { 6, 0, 0, 0x1234 };
+    uint64_t exc[5] = { 6, 0, 0, 0x1234, 3 };
     trace_emit(t.w, 0, TEV_EXCEPTION, 200, 2, 3, NONE, exc);   // VP unknown: tid 100000 + lp
     std::string out = t.export_as(TRACE_EXPORT_PERFETTO);
     EXPECT_TRUE(has_line(out, "{\"name\":\"process_name\",\"ph\":\"M\",\"ts\":0,\"pid\":4,"

@@ -58,7 +58,7 @@ TEST(TraceStats, ExitsPairedWithTheNextEntryOnTheSameProcessor)
     exit_ev(w, 1, 50, 2, 0x80000021u);
     entry_ev(w, 1, 60, 2, 7);
     exit_ev(w, 0, 70, 1, 48);
-    uint64_t hc[7] = { 0x5c, 0, 0, 0, 0, 0, 900 };
+    uint64_t hc[8] = { 0x5c, 0, 0, 0, 0, 0, 900, 1 };
     trace_emit(w, 0, TEV_HYPERCALL, 80, 80, 1, 0, hc);
     hc[6] = 1100;
     trace_emit(w, 0, TEV_HYPERCALL, 90, 90, 1, 0, hc);
