@@ -467,6 +467,8 @@ static int check_complete(struct parser *p)
     return 0;
 }
 
+static void cpuid_index(struct cpu_model *m);
+
 int model_parse(struct cpu_model *m, const char *text, const char *name, char *err, unsigned errlen)
 {
     struct parser p;
@@ -493,7 +495,10 @@ int model_parse(struct cpu_model *m, const char *text, const char *name, char *e
         s += len + (nl ? 1 : 0);
     }
     p.line = 0;     /* what is missing belongs to the whole file */
-    return check_complete(&p);
+    if (check_complete(&p))
+        return -1;
+    cpuid_index(m);
+    return 0;
 }
 
 int model_load(struct cpu_model *m, const char *path, char *err, unsigned errlen)
@@ -552,9 +557,34 @@ const struct cpu_model *model_default(void)
     return state > 0 ? &def : NULL;
 }
 
+/* The index of cpuid_find: entries before a leaf's first entry cannot match it, so the search
+ * may start there with the same result. */
+static void cpuid_index(struct cpu_model *m)
+{
+    memset(m->cpuid_first, -1, sizeof m->cpuid_first);
+    for (int k = m->n_cpuid - 1; k >= 0; k--) {
+        uint32_t leaf = m->cpuid[k].leaf;
+        unsigned ext = leaf >= 0x80000000u;
+        uint32_t lo = leaf - (ext ? 0x80000000u : 0);
+        if (lo < 32)
+            m->cpuid_first[ext][lo] = (int8_t)k;
+    }
+    m->n_indexed = m->n_cpuid;
+}
+
 static const struct cpuid_entry *cpuid_find(const struct cpu_model *m, uint32_t leaf, uint32_t sub)
 {
-    for (int k = 0; k < m->n_cpuid; k++) {
+    int start = 0;
+    if (m->n_indexed && m->n_indexed == m->n_cpuid) {
+        unsigned ext = leaf >= 0x80000000u;
+        uint32_t lo = leaf - (ext ? 0x80000000u : 0);
+        if (lo < 32) {
+            if (m->cpuid_first[ext][lo] < 0)
+                return NULL;
+            start = m->cpuid_first[ext][lo];
+        }
+    }
+    for (int k = start; k < m->n_cpuid; k++) {
         const struct cpuid_entry *e = &m->cpuid[k];
         if (e->leaf == leaf && (!e->has_subleaf || e->subleaf == sub))
             return e;

@@ -40,6 +40,11 @@ struct cpu_model {
     char name[64];
     struct cpuid_entry cpuid[MODEL_MAX_CPUID];
     int n_cpuid;
+    /* lookup index built by model_parse: the first entry of basic leaf k / extended leaf
+     * 0x80000000 + k (k < 32), -1 for none; used while n_cpuid == n_indexed (a table changed by
+     * adding entries afterwards is searched linearly) */
+    int8_t cpuid_first[2][32];
+    int n_indexed;
     uint32_t max_phys_bits;        /* MAXPHYADDR */
     uint32_t max_lin_bits;         /* 48 */
     uint64_t tsc_hz;               /* nominal frequency: cycles per simulated second */

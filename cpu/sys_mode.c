@@ -143,9 +143,29 @@ uint64_t sys_cr4_valid(const struct cpu *c)
         { CR4_SMAP, F_SMAP }, { CR4_PKE, F_PKU },
     };
     uint64_t m = CR4_TSD | CR4_PCE;   /* architectural on every processor with CR4 */
-    for (unsigned k = 0; k < sizeof tab / sizeof tab[0]; k++)
-        if (sys_has(c, tab[k].f))
+    /* each (leaf, subleaf) is read once: the table names only a few (VM entry checks call this
+     * on every entry) */
+    struct { uint32_t leaf, sub, r[4]; } seen[4];
+    unsigned nseen = 0;
+    for (unsigned k = 0; k < sizeof tab / sizeof tab[0]; k++) {
+        const struct cpuid_feature f = tab[k].f;
+        unsigned j = 0;
+        while (j < nseen && (seen[j].leaf != f.leaf || seen[j].sub != f.sub))
+            j++;
+        if (j == nseen) {
+            if (nseen == sizeof seen / sizeof seen[0]) {     /* not expected: read it directly */
+                if (sys_has(c, f))
+                    m |= tab[k].bit;
+                continue;
+            }
+            seen[j].leaf = f.leaf;
+            seen[j].sub = f.sub;
+            sys_cpuid(c, f.leaf, f.sub, seen[j].r);
+            nseen++;
+        }
+        if ((seen[j].r[f.reg] >> f.bit) & 1)
             m |= tab[k].bit;
+    }
     return m;
 }
 

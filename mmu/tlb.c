@@ -136,6 +136,61 @@ static void entry_kill(struct tlb *t, struct tlb_array *a, struct tlb_entry *e)
     e->flags = 0;
 }
 
+/* Entry `idx` of a became valid: name it in the live list (an entry that was already valid, an
+ * evicted victim, is named already). */
+static inline void live_add(struct tlb_array *a, size_t idx)
+{
+    if (a->live_over)
+        return;
+    if (a->nlive < TLB_LIVE_CAP)
+        a->live[a->nlive++] = (uint32_t)idx;
+    else
+        a->live_over = true;
+}
+
+/* Visit every valid entry of a that may match (the live list, or all entries after an overflow):
+ * kill those for which pred holds, and leave the list naming exactly the survivors when they
+ * fit. Returns nothing; the caller clears the fast slots. */
+static void array_kill_if(struct tlb_array *a,
+                          bool (*pred)(const struct tlb *, const struct tlb_entry *,
+                                       const void *),
+                          const struct tlb *t, const void *arg)
+{
+    if (a->live_over) {
+        size_t n = (size_t)a->sets * a->ways;
+        a->nlive = 0;
+        a->live_over = false;
+        for (size_t j = 0; j < n; j++) {
+            struct tlb_entry *e = &a->e[j];
+            if (!(e->flags & TF_V))
+                continue;
+            if (pred(t, e, arg)) {
+                a->n_size[ps_class(e->shift)]--;
+                e->flags = 0;
+            } else {
+                live_add(a, j);
+            }
+        }
+        return;
+    }
+    /* An index may appear twice (an entry invalidated elsewhere and refilled): the second
+     * visit finds it killed or keeps it again; the list stays a superset and an overflow
+     * rebuilds it exactly. */
+    uint32_t keep = 0;
+    for (uint32_t k = 0; k < a->nlive; k++) {
+        struct tlb_entry *e = &a->e[a->live[k]];
+        if (!(e->flags & TF_V))
+            continue;                   /* stale */
+        if (pred(t, e, arg)) {
+            a->n_size[ps_class(e->shift)]--;
+            e->flags = 0;
+        } else {
+            a->live[keep++] = a->live[k];
+        }
+    }
+    a->nlive = keep;
+}
+
 struct tlb_entry *tlb_insert(struct tlb *t, struct tlb_array *a, const struct tlb_entry *src)
 {
     struct tlb_entry *set = &a->e[(size_t)((src->vbase >> src->shift) % a->sets) * a->ways];
@@ -149,6 +204,8 @@ struct tlb_entry *tlb_insert(struct tlb *t, struct tlb_array *a, const struct tl
             if (set[w].stamp < victim->stamp)
                 victim = &set[w];
         entry_kill(t, a, victim);
+    } else {
+        live_add(a, (size_t)(victim - a->e));
     }
     *victim = *src;
     victim->flags |= TF_V;
@@ -189,14 +246,18 @@ void tlb_inval_page(struct tlb *t, uint64_t lin, int pcid, bool globals)
     array_inval_page(t, &t->stlb, lin, pcid, globals);
 }
 
+struct ctx_sel { int pcid; bool globals; };
+
+static bool ctx_sel_match(const struct tlb *t, const struct tlb_entry *e, const void *arg)
+{
+    const struct ctx_sel *s = arg;
+    return inval_match(t, e, s->pcid, s->globals);
+}
+
 static void array_inval_ctx(struct tlb *t, struct tlb_array *a, int pcid, bool globals)
 {
-    size_t n = (size_t)a->sets * a->ways;
-    for (size_t k = 0; k < n; k++)
-        if (inval_match(t, &a->e[k], pcid, globals)) {
-            a->n_size[ps_class(a->e[k].shift)]--;
-            a->e[k].flags = 0;
-        }
+    struct ctx_sel s = { pcid, globals };
+    array_kill_if(a, ctx_sel_match, t, &s);
 }
 
 void tlb_inval_ctx(struct tlb *t, int pcid, bool globals)
@@ -210,24 +271,19 @@ void tlb_inval_ctx(struct tlb *t, int pcid, bool globals)
 /* ---------------------------------------------------------------- VMX contexts (29.4) */
 
 /* Drop every entry of the three arrays for which pred(e, arg) holds, and every fast slot. */
-static void kill_if(struct tlb *t, bool (*pred)(const struct tlb_entry *, const void *),
+static void kill_if(struct tlb *t,
+                    bool (*pred)(const struct tlb *, const struct tlb_entry *, const void *),
                     const void *arg)
 {
-    struct tlb_array *arrays[3] = { &t->itlb, &t->dtlb, &t->stlb };
-    for (int k = 0; k < 3; k++) {
-        struct tlb_array *a = arrays[k];
-        size_t n = (size_t)a->sets * a->ways;
-        for (size_t j = 0; j < n; j++)
-            if ((a->e[j].flags & TF_V) && pred(&a->e[j], arg)) {
-                a->n_size[ps_class(a->e[j].shift)]--;
-                a->e[j].flags = 0;
-            }
-    }
+    array_kill_if(&t->itlb, pred, t, arg);
+    array_kill_if(&t->dtlb, pred, t, arg);
+    array_kill_if(&t->stlb, pred, t, arg);
     tlb_fast_clear(t);
 }
 
-static bool tag_is(const struct tlb_entry *e, const void *arg)
+static bool tag_is(const struct tlb *t, const struct tlb_entry *e, const void *arg)
 {
+    (void)t;
     return e->ept == *(const uint16_t *)arg;
 }
 
@@ -249,8 +305,9 @@ uint16_t tlb_ept_tag(struct tlb *t, uint64_t eptp)
     return k;
 }
 
-static bool ept_tagged(const struct tlb_entry *e, const void *arg)
+static bool ept_tagged(const struct tlb *t, const struct tlb_entry *e, const void *arg)
 {
+    (void)t;
     (void)arg;
     return e->ept != 0;
 }
@@ -272,8 +329,9 @@ struct vpid_sel {
     uint64_t lin;
 };
 
-static bool vpid_match(const struct tlb_entry *e, const void *arg)
+static bool vpid_match(const struct tlb *t, const struct tlb_entry *e, const void *arg)
 {
+    (void)t;
     const struct vpid_sel *s = arg;
     if (s->vpid < 0 ? e->vpid == 0 : e->vpid != s->vpid)
         return false;

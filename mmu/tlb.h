@@ -67,11 +67,19 @@ struct tlb_entry {
 /* Page-size classes, in probe order. */
 enum { TLB_PS_4K, TLB_PS_2M, TLB_PS_4M, TLB_PS_1G, TLB_NPS };
 
+#define TLB_LIVE_CAP 64u            /* entries the live list of an array can name */
+
 struct tlb_array {
     struct tlb_entry *e;            /* sets * ways entries, set-major */
     uint32_t sets, ways;
     uint32_t n_size[TLB_NPS];       /* valid entries per page-size class (skips empty probes) */
     const char *name;
+    /* Host-side bookkeeping, no effect on the model: unless live_over, live[0..nlive) names
+     * every valid entry (and maybe some that are no longer valid), so an invalidation that must
+     * look at every entry (a VM entry/exit without VPID, a CR3 load) visits only those. */
+    uint32_t live[TLB_LIVE_CAP];
+    uint32_t nlive;
+    bool live_over;
 };
 
 #define TLB_FAST_SLOTS 256u        /* power of two */
