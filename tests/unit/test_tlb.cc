@@ -427,3 +427,94 @@ TEST(Tlb, FastSlotsNeverOutliveTheirEntry)
 }
 
 }  // namespace
+
+// Invalidations that must consider every entry (a VM entry/exit without VPID, a CR3 load) visit
+// only the entries each array's live list names, or all of them after the list overflowed
+// (mmu/tlb.h). Whatever path they take, the result must equal a brute-force scan: every entry of
+// the invalidated VPID gone, every other one kept, the per-size counts exact.
+namespace {
+
+struct LiveTlb {
+    struct cpu c;       // only c.model (NULL: default geometry) is read by tlb_create
+    struct tlb t;
+    LiveTlb() { memset(&c, 0, sizeof c); EXPECT_EQ(tlb_create(&t, &c), 0); }
+    ~LiveTlb() { tlb_free(&t); }
+    void add(uint64_t page, uint16_t vpid)
+    {
+        struct tlb_entry e;
+        memset(&e, 0, sizeof e);
+        e.vbase = page << 12;
+        e.pbase = 0x100000 + (page << 12);
+        e.vpid = vpid;
+        e.shift = 12;
+        tlb_insert(&t, &t.stlb, &e);
+    }
+    // brute force: valid entries of the STLB with this VPID
+    unsigned valid(int vpid) const
+    {
+        unsigned n = 0;
+        for (size_t k = 0; k < (size_t)t.stlb.sets * t.stlb.ways; k++)
+            if ((t.stlb.e[k].flags & TF_V) && (vpid < 0 || t.stlb.e[k].vpid == vpid))
+                n++;
+        return n;
+    }
+};
+
+} // namespace
+
+TEST(Tlb, VpidInvalidationThroughTheLiveList)
+{
+    LiveTlb l;
+    for (uint64_t p = 0; p < 10; p++) {
+        l.add(p, 0);
+        l.add(1000 + p, 5);
+    }
+    ASSERT_EQ(l.valid(-1), 20u);
+    tlb_inval_vpid(&l.t, 0, false, 0, true, true);      // VPID 0, all mappings
+    EXPECT_EQ(l.valid(0), 0u);
+    EXPECT_EQ(l.valid(5), 10u);
+    EXPECT_EQ(tlb_count(&l.t.stlb), 10u);
+}
+
+TEST(Tlb, VpidInvalidationAfterTheLiveListOverflowed)
+{
+    LiveTlb l;
+    // 3 * TLB_LIVE_CAP entries in different sets: the list overflows, a full scan follows
+    for (uint64_t p = 0; p < 3 * TLB_LIVE_CAP; p++)
+        l.add(p, (p % 3) ? 0 : 7);
+    unsigned keep = l.valid(7);
+    ASSERT_EQ(keep, TLB_LIVE_CAP);
+    ASSERT_EQ(l.valid(-1), 3 * TLB_LIVE_CAP);
+    tlb_inval_vpid(&l.t, 0, false, 0, true, true);
+    EXPECT_EQ(l.valid(0), 0u);
+    EXPECT_EQ(l.valid(7), keep);
+    EXPECT_EQ(tlb_count(&l.t.stlb), keep);
+    // the rebuilt list is full (64 survivors): new entries overflow it again, and still nothing
+    // of VPID 0 survives the next invalidation
+    for (uint64_t p = 500; p < 520; p++)
+        l.add(p, 0);
+    tlb_inval_vpid(&l.t, 0, false, 0, true, true);
+    EXPECT_EQ(l.valid(0), 0u);
+    EXPECT_EQ(l.valid(7), keep);
+    EXPECT_EQ(tlb_count(&l.t.stlb), keep);
+    // and VPID 7 goes too when asked
+    tlb_inval_vpid(&l.t, 7, false, 0, true, true);
+    EXPECT_EQ(l.valid(-1), 0u);
+    EXPECT_EQ(tlb_count(&l.t.stlb), 0u);
+}
+
+TEST(Tlb, EntryRefilledAfterAPageInvalidationIsCountedOnce)
+{
+    LiveTlb l;
+    l.add(1, 0);
+    l.add(2, 0);
+    // INVLPG-style removal of page 1 (not through the list), then the same slot refilled: its
+    // index is now named twice in the live list
+    tlb_inval_page(&l.t, 1ull << 12, -1, true);
+    ASSERT_EQ(l.valid(0), 1u);
+    l.add(1, 0);
+    ASSERT_EQ(l.valid(0), 2u);
+    tlb_inval_vpid(&l.t, 0, false, 0, true, true);
+    EXPECT_EQ(l.valid(-1), 0u);
+    EXPECT_EQ(tlb_count(&l.t.stlb), 0u);     // a double decrement would wrap the count
+}
