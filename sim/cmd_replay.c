@@ -152,6 +152,9 @@ static int recording_config(struct recording *rec, const char *trace)
                  mod);
         if (check_file(rec, trace, key, file))
             return -1;
+        char nk[32];
+        snprintf(nk, sizeof nk, "module%d_name", m);
+        cfg->module_names[cfg->n_modules] = env_get(rec, nk);
         cfg->modules[cfg->n_modules++] = mod;
     }
     cfg->cmdline = env_get(rec, "append");

@@ -250,6 +250,7 @@ int cmd_run(int argc, char **argv)
     if (given & CFG_KERNEL) cfg.kernel = opt.kernel;
     if (given & CFG_MODULE) {
         memcpy(cfg.modules, opt.modules, sizeof cfg.modules);
+        memset(cfg.module_names, 0, sizeof cfg.module_names);   /* as given: the path itself */
         cfg.n_modules = opt.n_modules;
     }
     if (given & CFG_APPEND) cfg.cmdline = opt.cmdline;

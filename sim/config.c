@@ -104,9 +104,29 @@ static char *own(struct run_config *c, char *s)
     return s;
 }
 
-/* A file path from the configuration: base_dir/path unless path is absolute or no base_dir. */
+static char *build_dir;     /* config_set_build_dir */
+
+void config_set_build_dir(const char *dir)
+{
+    free(build_dir);
+    build_dir = dir && *dir ? strdup(dir) : NULL;
+}
+
+/* A file path from the configuration: build_dir/rest for "@build/rest", else base_dir/path
+ * unless path is absolute or no base_dir. */
 static char *resolve(const struct cfg_parser *p, const char *path)
 {
+    if (strncmp(path, CONFIG_BUILD_PREFIX, strlen(CONFIG_BUILD_PREFIX)) == 0 && build_dir) {
+        const char *rest = path + strlen(CONFIG_BUILD_PREFIX);
+        size_t nb = strlen(build_dir), nr = strlen(rest);
+        char *s = malloc(nb + nr + 2);
+        if (s) {
+            memcpy(s, build_dir, nb);
+            s[nb] = '/';
+            memcpy(s + nb + 1, rest, nr + 1);
+        }
+        return s;
+    }
     if (path[0] == '/' || !p->base_dir || !p->base_dir[0])
         return strdup(path);
     size_t nb = strlen(p->base_dir), np = strlen(path);
@@ -204,9 +224,15 @@ static int set_key(struct cfg_parser *p, enum key_id k, const char *v)
             return fail(p, "module: more than %d modules", MB_MAX_MODULES);
         if (!v[0] || v[0] == ',')
             return fail(p, "module: expected FILE[,ARGS], got '%s'", v);
-        /* only FILE (up to the first comma) is a path; ARGS is the module's string */
+        /* only FILE (up to the first comma) is a path; ARGS is the module's string. The string
+         * shows FILE as written here, not resolved (it reaches the guest: no host directory) */
         if (!(s = own(c, resolve(p, v))))
             return OOM(p);
+        const char *comma = strchr(v, ',');
+        char *name = own(c, strndup(v, comma ? (size_t)(comma - v) : strlen(v)));
+        if (!name)
+            return OOM(p);
+        m->module_names[m->n_modules] = name;
         m->modules[m->n_modules++] = s;
         return 0;
     }

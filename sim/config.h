@@ -41,7 +41,7 @@ struct run_config {
      * serial-in and serial-replay, nor serial-log with an input other than stdio. */
     const char *serial_in, *serial_log, *serial_replay;
     unsigned set_mask;              /* CFG_* bits of the keys the file set */
-    char *owned[MB_MAX_MODULES + 8];    /* the strings above, freed by config_free */
+    char *owned[2 * MB_MAX_MODULES + 8];    /* the strings above, freed by config_free */
     int n_owned;
 };
 
@@ -52,6 +52,12 @@ int config_parse(const char *text, size_t len, const char *name, const char *bas
                  struct run_config *out, char *err, size_t errlen);
 /* Read and parse the file at path; relative paths in it are resolved against its directory. */
 int config_load(const char *path, struct run_config *out, char *err, size_t errlen);
+/* Paths that start with CONFIG_BUILD_PREFIX ("@build/") name a file of the build directory:
+ * they are resolved against `dir` (the directory of the hvsim binary, set by main), so a
+ * configuration in the source tree can name built images whatever the build directory is.
+ * Without a build directory they stay as written (and fail to open, naming the path). */
+#define CONFIG_BUILD_PREFIX "@build/"
+void config_set_build_dir(const char *dir);
 /* Free the strings *c owns (safe after a failed parse and to call twice). */
 void config_free(struct run_config *c);
 

@@ -179,8 +179,8 @@ int machine_init(struct machine *m, const struct machine_config *cfg, char *err,
         return -1;
     }
     serial_in_attach(&m->com1_in, &m->sched);
-    if (mb_load(&m->bus, cfg->kernel, cfg->cmdline, cfg->modules, cfg->n_modules, MB_AUTO, &m->mb,
-                err, errlen)) {
+    if (mb_load(&m->bus, cfg->kernel, cfg->cmdline, cfg->modules, cfg->module_names,
+                cfg->n_modules, MB_AUTO, &m->mb, err, errlen)) {
         machine_destroy(m);
         return -1;
     }

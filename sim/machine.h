@@ -53,6 +53,9 @@ struct machine_config {
     const char *kernel;             /* Multiboot kernel image */
     const char *cmdline;            /* may be NULL */
     const char *modules[MB_MAX_MODULES];   /* "FILE[,ARGS]" */
+    /* the FILE part of each module's string when it differs from the path opened (a config
+     * file's path as written, before it was resolved; sim/multiboot.h mb_load), or NULL */
+    const char *module_names[MB_MAX_MODULES];
     int n_modules;
     const char *model_path;         /* CPU model file, NULL: built-in */
     FILE *serial;                   /* COM1 output, NULL: discarded */

@@ -5,10 +5,13 @@
  *   hvsim replay TRACE ...                   (re-run a recorded trace, cmd_replay.c)
  *   hvsim trace dump|stats TRACE ...         (trace tools, cmd_trace.c)
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sim/cmd.h"
+#include "sim/config.h"
 
 static const struct {
     const char *name;
@@ -30,8 +33,25 @@ static int usage(FILE *f)
     return f == stderr ? 2 : 0;
 }
 
+/* The build directory for "@build/" paths in configuration files: the directory of this binary
+ * (sim/config.h). Only file names depend on it, never the machine. */
+static void set_build_dir(void)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return;
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return;
+    *slash = 0;
+    config_set_build_dir(exe[0] ? exe : "/");
+}
+
 int main(int argc, char **argv)
 {
+    set_build_dir();
     if (argc < 2)
         return usage(stderr);
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))

@@ -357,8 +357,8 @@ int mb_load_mem(struct bus *b, const struct mb_blob *kernel, const char *cmdline
 }
 
 int mb_load(struct bus *b, const char *kernel_path, const char *cmdline,
-            const char *const *module_specs, int n_mods, enum mb_version want,
-            struct mb_boot *mb, char *err, size_t errlen)
+            const char *const *module_specs, const char *const *module_names, int n_mods,
+            enum mb_version want, struct mb_boot *mb, char *err, size_t errlen)
 {
     if (n_mods < 0 || n_mods > MB_MAX_MODULES)
         return load_error(err, errlen, kernel_path, "%d modules given; at most %d are supported",
@@ -385,7 +385,9 @@ int mb_load(struct bus *b, const char *kernel_path, const char *cmdline,
         }
         const char *args = comma ? comma + 1 : "";
         paths[n_str] = strndup(spec, plen);
-        strings[n_str] = malloc(plen + 1 + strlen(args) + 1);
+        const char *name = module_names && module_names[k] ? module_names[k] : NULL;
+        size_t nlen = name ? strlen(name) : plen;
+        strings[n_str] = malloc(nlen + 1 + strlen(args) + 1);
         if (!paths[n_str] || !strings[n_str]) {
             free(paths[n_str]);
             free(strings[n_str]);
@@ -393,9 +395,9 @@ int mb_load(struct bus *b, const char *kernel_path, const char *cmdline,
             goto out;
         }
         if (*args)
-            sprintf(strings[n_str], "%s %s", paths[n_str], args);
+            sprintf(strings[n_str], "%s %s", name ? name : paths[n_str], args);
         else
-            strcpy(strings[n_str], paths[n_str]);
+            strcpy(strings[n_str], name ? name : paths[n_str]);
         n_str++;
         size_t msize;
         if (elf_read_file(paths[k], &data[n_read], &msize, err, errlen))

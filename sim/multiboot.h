@@ -96,10 +96,12 @@ int mb_load_mem(struct bus *b, const struct mb_blob *kernel, const char *cmdline
                 struct mb_boot *mb, char *err, size_t errlen);
 
 /* Same from files. Each module_specs[k] is "FILE" or "FILE,ARGS" (split at the first comma);
- * the module's string is "FILE" or "FILE ARGS", as GRUB and QEMU pass it. */
+ * the module's string is "NAME" or "NAME ARGS", as GRUB and QEMU pass it, where NAME is
+ * module_names[k] (the path as the user wrote it, when FILE was resolved from a configuration
+ * file) or FILE when module_names or module_names[k] is NULL. */
 int mb_load(struct bus *b, const char *kernel_path, const char *cmdline,
-            const char *const *module_specs, int n_mods, enum mb_version want,
-            struct mb_boot *mb, char *err, size_t errlen);
+            const char *const *module_specs, const char *const *module_names, int n_mods,
+            enum mb_version want, struct mb_boot *mb, char *err, size_t errlen);
 
 /* Entry state (v1 spec 3.2, v2 spec 3.3): EAX = magic, EBX = info, EIP = entry, 32-bit protected
  * mode with paging off, CS/DS/ES/FS/GS/SS flat 4 GiB (CS 0x28, data 0x10 in the GDT at mb->gdt,

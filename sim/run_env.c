@@ -54,6 +54,10 @@ void run_env_build(struct run_env *env, const struct machine_config *cfg, uint64
         sha256_file_hex(file, hex);
         snprintf(hk, sizeof hk, "module%d_sha256", m);
         add(env, hk, hex);
+        if (cfg->module_names[m]) {     /* the FILE its string shows (sim/multiboot.h) */
+            snprintf(hk, sizeof hk, "module%d_name", m);
+            add(env, hk, cfg->module_names[m]);
+        }
     }
     add(env, "append", cfg->cmdline ? cfg->cmdline : "");
     add_u64(env, "mem", cfg->ram_size);

@@ -14,7 +14,7 @@
 #include "sim/machine.h"
 #include "traces/trace_meta.h"
 
-#define RUN_ENV_MAX (16 + 2 * MB_MAX_MODULES)
+#define RUN_ENV_MAX (16 + 3 * MB_MAX_MODULES)
 
 struct run_env {
     struct trace_env e[RUN_ENV_MAX];

@@ -158,8 +158,8 @@ void mbc_loader_name(const char *s)
         tprintf("# boot loader name: %s\n", s);
 }
 
-/* A module string is "PATH ARGS" or "PATH", PATH being the file as the loader opened it: the
- * .cfg's relative name resolved against the file's directory, so it ends with "/" + file. */
+/* A module string is "PATH ARGS" or "PATH", PATH being the file as the .cfg names it (a module
+ * given on the command line shows its path as given), so it is the file or ends with "/" + file. */
 static int mod_string_ok(const char *s, const struct mod_expect *w)
 {
     uint32_t ls = strlen(s), lf = strlen(w->file), la = strlen(w->args);

@@ -154,12 +154,33 @@ TEST(Config, CommentsBlankLinesAndSpacing)
     config_free(&c);
 }
 
+TEST(Config, BuildDirectoryPaths)
+{
+    struct run_config c;
+    config_set_build_dir("/home/u/hvsim/build");
+    ASSERT_EQ(parse("kernel = @build/hv/hvsim-hv.elf\nmodule = @build/partitions/root/root.elf,x\n"
+                    "module = images/a.bin\n", &c, nullptr, "/etc/vm"), 0);
+    EXPECT_STREQ(c.machine.kernel, "/home/u/hvsim/build/hv/hvsim-hv.elf");
+    EXPECT_STREQ(c.machine.modules[0], "/home/u/hvsim/build/partitions/root/root.elf,x");
+    EXPECT_STREQ(c.machine.module_names[0], "@build/partitions/root/root.elf");
+    EXPECT_STREQ(c.machine.modules[1], "/etc/vm/images/a.bin");
+    EXPECT_STREQ(c.machine.module_names[1], "images/a.bin");
+    config_free(&c);
+    // without a build directory the path stays as written (opening it then names it)
+    config_set_build_dir(nullptr);
+    ASSERT_EQ(parse("kernel = @build/k.elf\n", &c, nullptr, nullptr), 0);
+    EXPECT_STREQ(c.machine.kernel, "@build/k.elf");
+    config_free(&c);
+}
+
 TEST(Config, RelativePathResolution)
 {
     struct run_config c;
     ASSERT_EQ(parse("kernel = k.elf\nmodule = m,a,b\n", &c, nullptr, "/etc/vm/"), 0);
     EXPECT_STREQ(c.machine.kernel, "/etc/vm/k.elf");
     EXPECT_STREQ(c.machine.modules[0], "/etc/vm/m,a,b");
+    // the module's string shows the path as written, not the host directory
+    EXPECT_STREQ(c.machine.module_names[0], "m");
     config_free(&c);
     ASSERT_EQ(parse("kernel = k.elf\n", &c, nullptr, nullptr), 0);
     EXPECT_STREQ(c.machine.kernel, "k.elf");

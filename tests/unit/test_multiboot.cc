@@ -698,10 +698,19 @@ TEST_F(MultibootTest, LoadFromFilesSplitsModuleArguments)
     std::string m1 = write_temp(Bytes(5, 0x33)), m2 = write_temp(Bytes(3, 0x44));
     std::string s1 = m1 + ",root=/dev/x,ro", s2 = m2;
     const char *specs[2] = { s1.c_str(), s2.c_str() };
-    ASSERT_EQ(mb_load(&b, kp.c_str(), "quiet", specs, 2, MB_AUTO, &mb, err, sizeof err), 0) << err;
+    ASSERT_EQ(mb_load(&b, kp.c_str(), "quiet", specs, nullptr, 2, MB_AUTO, &mb, err, sizeof err),
+              0) << err;
     uint32_t mods = rd32(mb.info + 24);
     EXPECT_EQ(str(rd32(mods + 8)), m1 + " root=/dev/x,ro");
     EXPECT_EQ(str(rd32(mods + 16 + 8)), m2);
+    // names (a configuration file's paths as written) replace FILE in the strings only
+    const char *names[2] = { "@build/root.elf", nullptr };
+    ASSERT_EQ(mb_load(&b, kp.c_str(), "quiet", specs, names, 2, MB_AUTO, &mb, err, sizeof err),
+              0) << err;
+    mods = rd32(mb.info + 24);
+    EXPECT_EQ(str(rd32(mods + 8)), "@build/root.elf root=/dev/x,ro");
+    EXPECT_EQ(str(rd32(mods + 16 + 8)), m2);
+    EXPECT_EQ(b.ram[rd32(mods)], 0x33);
     EXPECT_EQ(str(rd32(mb.info + 16)), "quiet");
     EXPECT_EQ(b.ram[rd32(mods)], 0x33);
     EXPECT_EQ(rd32(mods + 4) - rd32(mods), 5u);
@@ -709,13 +718,13 @@ TEST_F(MultibootTest, LoadFromFilesSplitsModuleArguments)
     // a missing module names its file
     std::string missing = "/nonexistent/mod.bin,x";
     const char *bad[1] = { missing.c_str() };
-    EXPECT_EQ(mb_load(&b, kp.c_str(), nullptr, bad, 1, MB_AUTO, &mb, err, sizeof err), -1);
+    EXPECT_EQ(mb_load(&b, kp.c_str(), nullptr, bad, nullptr, 1, MB_AUTO, &mb, err, sizeof err), -1);
     EXPECT_NE(strstr(err, "/nonexistent/mod.bin: cannot open"), nullptr) << err;
     const char *empty[1] = { ",args" };
-    EXPECT_EQ(mb_load(&b, kp.c_str(), nullptr, empty, 1, MB_AUTO, &mb, err, sizeof err), -1);
+    EXPECT_EQ(mb_load(&b, kp.c_str(), nullptr, empty, nullptr, 1, MB_AUTO, &mb, err, sizeof err), -1);
     EXPECT_NE(strstr(err, "file name is empty"), nullptr) << err;
-    EXPECT_EQ(mb_load(&b, "/nonexistent/k", nullptr, nullptr, 0, MB_AUTO, &mb, err, sizeof err),
-              -1);
+    EXPECT_EQ(mb_load(&b, "/nonexistent/k", nullptr, nullptr, nullptr, 0, MB_AUTO, &mb, err,
+                      sizeof err), -1);
     EXPECT_NE(strstr(err, "/nonexistent/k: cannot open"), nullptr) << err;
     unlink(kp.c_str());
     unlink(m1.c_str());
