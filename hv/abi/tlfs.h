@@ -1,0 +1,465 @@
+/* tlfs.h — the subset of the Hyper-V ABI (Hypervisor Top-Level Functional Specification, TLFS
+ * 6.0) that hvsim's hypervisor implements and its partitions use: hypercall codes, status codes,
+ * the hypercall input/result value layout, synthetic MSRs, CPUID leaves and privilege bits, the
+ * SynIC message slot and message types, register names, the initial VP context and the input
+ * blocks of the hypercalls we implement (docs/HYPERVISOR.md "Hypercalls",
+ * ../shared/design/HYPERV-REFERENCE.md).
+ *
+ * Plain C11 with fixed-width types and no dependencies: the hypervisor (hv/), the partition
+ * kernels (partitions/), the simulator's trace tools and the host unit tests include it. Names
+ * follow the TLFS and Linux include/hyperv/hvgdk_mini.h / hvhdk.h with the HV_ prefix; values were
+ * checked against them. Every input block is packed little-endian exactly as the TLFS lays it
+ * out; sizes and offsets are pinned with static asserts.
+ *
+ * Invariants: values are ABI: never renumber. hvsim extensions are marked "hvsim:" and live in
+ * ranges the TLFS leaves unused.
+ */
+#ifndef HV_ABI_TLFS_H
+#define HV_ABI_TLFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__cplusplus)
+#define HV_STATIC_ASSERT(c, m) static_assert(c, m)
+#else
+#define HV_STATIC_ASSERT(c, m) _Static_assert(c, m)
+#endif
+
+#define HV_PAGE_SIZE 4096u
+#define HV_PAGE_SHIFT 12
+
+/* ------------------------------------------------------------------ status codes (TLFS 3.9) */
+#define HV_STATUS_SUCCESS                     0x0000
+#define HV_STATUS_INVALID_HYPERCALL_CODE      0x0002
+#define HV_STATUS_INVALID_HYPERCALL_INPUT     0x0003
+#define HV_STATUS_INVALID_ALIGNMENT           0x0004
+#define HV_STATUS_INVALID_PARAMETER           0x0005
+#define HV_STATUS_ACCESS_DENIED               0x0006
+#define HV_STATUS_INVALID_PARTITION_STATE     0x0007
+#define HV_STATUS_OPERATION_DENIED            0x0008
+#define HV_STATUS_UNKNOWN_PROPERTY            0x0009
+#define HV_STATUS_PROPERTY_VALUE_OUT_OF_RANGE 0x000A
+#define HV_STATUS_INSUFFICIENT_MEMORY         0x000B
+#define HV_STATUS_INVALID_PARTITION_ID        0x000D
+#define HV_STATUS_INVALID_VP_INDEX            0x000E
+#define HV_STATUS_NOT_FOUND                   0x0010
+#define HV_STATUS_INVALID_PORT_ID             0x0011
+#define HV_STATUS_INVALID_CONNECTION_ID       0x0012
+#define HV_STATUS_INSUFFICIENT_BUFFERS        0x0013
+#define HV_STATUS_NOT_ACKNOWLEDGED            0x0014
+#define HV_STATUS_INVALID_VP_STATE            0x0015
+#define HV_STATUS_INVALID_SYNIC_STATE         0x0018
+#define HV_STATUS_NO_RESOURCES                0x001D
+
+/* ------------------------------------------------------------------ hypercall codes (TLFS App. A) */
+#define HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE    0x0002
+#define HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST     0x0003
+#define HVCALL_NOTIFY_LONG_SPIN_WAIT          0x0008
+#define HVCALL_SEND_IPI                       0x000B
+#define HVCALL_CREATE_PARTITION               0x0040
+#define HVCALL_INITIALIZE_PARTITION           0x0041
+#define HVCALL_FINALIZE_PARTITION             0x0042
+#define HVCALL_DELETE_PARTITION               0x0043
+#define HVCALL_GET_PARTITION_PROPERTY         0x0044
+#define HVCALL_SET_PARTITION_PROPERTY         0x0045
+#define HVCALL_GET_PARTITION_ID               0x0046
+#define HVCALL_DEPOSIT_MEMORY                 0x0048
+#define HVCALL_WITHDRAW_MEMORY                0x0049
+#define HVCALL_MAP_GPA_PAGES                  0x004B
+#define HVCALL_UNMAP_GPA_PAGES                0x004C
+#define HVCALL_CREATE_VP                      0x004E
+#define HVCALL_GET_VP_REGISTERS               0x0050
+#define HVCALL_SET_VP_REGISTERS               0x0051
+#define HVCALL_POST_MESSAGE                   0x005C
+#define HVCALL_SIGNAL_EVENT                   0x005D
+#define HVCALL_CREATE_PORT                    0x0095
+#define HVCALL_CONNECT_PORT                   0x0096
+#define HVCALL_START_VP                       0x0099
+
+/* ------------------------------------------------------------------ hypercall input value (RCX)
+ * TLFS 3.7: 15:0 call code, 16 fast, 26:17 variable header size (8-byte units), 31:27 reserved
+ * (bit 31 "nested" on hosts that nest; zero here), 43:32 rep count, 47:44 reserved, 59:48 rep
+ * start index, 63:60 reserved. */
+#define HV_HYPERCALL_CODE_MASK          0x000000000000FFFFull
+#define HV_HYPERCALL_FAST_BIT           (1ull << 16)
+#define HV_HYPERCALL_VARHEAD_OFFSET     17
+#define HV_HYPERCALL_VARHEAD_MASK       0x0000000007FE0000ull
+#define HV_HYPERCALL_RSVD0_MASK         0x00000000F8000000ull
+#define HV_HYPERCALL_REP_COMP_OFFSET    32
+#define HV_HYPERCALL_REP_COMP_MASK      0x00000FFF00000000ull
+#define HV_HYPERCALL_RSVD1_MASK         0x0000F00000000000ull
+#define HV_HYPERCALL_REP_START_OFFSET   48
+#define HV_HYPERCALL_REP_START_MASK     0x0FFF000000000000ull
+#define HV_HYPERCALL_RSVD2_MASK         0xF000000000000000ull
+#define HV_HYPERCALL_RSVD_MASK \
+    (HV_HYPERCALL_RSVD0_MASK | HV_HYPERCALL_RSVD1_MASK | HV_HYPERCALL_RSVD2_MASK)
+
+/* Result value (RAX): 15:0 status, 43:32 reps completed, the rest zero (TLFS 3.8). */
+#define HV_HYPERCALL_RESULT_MASK        0x000000000000FFFFull
+#define HV_HYPERCALL_REP_DONE_OFFSET    32
+#define HV_HYPERCALL_REP_DONE_MASK      0x00000FFF00000000ull
+
+static inline uint64_t hv_hypercall_input(uint16_t code, int fast, uint32_t rep_count,
+                                          uint32_t rep_start)
+{
+    return (uint64_t)code | (fast ? HV_HYPERCALL_FAST_BIT : 0) |
+           (((uint64_t)rep_count << HV_HYPERCALL_REP_COMP_OFFSET) & HV_HYPERCALL_REP_COMP_MASK) |
+           (((uint64_t)rep_start << HV_HYPERCALL_REP_START_OFFSET) & HV_HYPERCALL_REP_START_MASK);
+}
+
+#define HV_PARTITION_ID_INVALID  0ull
+#define HV_PARTITION_ID_SELF     (~0ull)
+#define HV_VP_INDEX_SELF         0xFFFFFFFEu
+#define HV_ANY_VP                0xFFFFFFFFu
+
+/* ------------------------------------------------------------------ synthetic MSRs (TLFS 2.4) */
+#define HV_X64_MSR_GUEST_OS_ID          0x40000000u
+#define HV_X64_MSR_HYPERCALL            0x40000001u
+#define HV_X64_MSR_VP_INDEX             0x40000002u
+#define HV_X64_MSR_RESET                0x40000003u
+#define HV_X64_MSR_VP_RUNTIME           0x40000010u
+#define HV_X64_MSR_TIME_REF_COUNT       0x40000020u
+#define HV_X64_MSR_REFERENCE_TSC        0x40000021u
+#define HV_X64_MSR_TSC_FREQUENCY        0x40000022u
+#define HV_X64_MSR_APIC_FREQUENCY       0x40000023u
+#define HV_X64_MSR_EOI                  0x40000070u
+#define HV_X64_MSR_ICR                  0x40000071u
+#define HV_X64_MSR_TPR                  0x40000072u
+#define HV_X64_MSR_VP_ASSIST_PAGE       0x40000073u
+#define HV_X64_MSR_SCONTROL             0x40000080u
+#define HV_X64_MSR_SVERSION             0x40000081u
+#define HV_X64_MSR_SIEFP                0x40000082u
+#define HV_X64_MSR_SIMP                 0x40000083u
+#define HV_X64_MSR_EOM                  0x40000084u
+#define HV_X64_MSR_SINT0                0x40000090u
+#define HV_X64_MSR_SINT15               0x4000009Fu
+#define HV_X64_MSR_STIMER0_CONFIG       0x400000B0u
+#define HV_X64_MSR_STIMER0_COUNT        0x400000B1u
+#define HV_X64_MSR_STIMER3_COUNT        0x400000B7u
+#define HV_X64_MSR_SYNTHETIC_FIRST      0x40000000u
+#define HV_X64_MSR_SYNTHETIC_LAST       0x400000FFu
+
+#define HV_X64_MSR_HYPERCALL_ENABLE     0x1ull
+#define HV_X64_MSR_HYPERCALL_LOCKED     0x2ull
+#define HV_X64_MSR_HYPERCALL_PAGE_ADDRESS_SHIFT 12
+#define HV_X64_MSR_HYPERCALL_PAGE_ADDRESS_MASK  (~0xFFFull)
+#define HV_X64_MSR_TSC_REFERENCE_ENABLE 0x1ull
+#define HV_X64_MSR_TSC_REFERENCE_ADDRESS_SHIFT 12
+
+/* The hypercall page's code: VMCALL; RET (TLFS 3.13). */
+#define HV_HYPERCALL_PAGE_CODE { 0x0F, 0x01, 0xC1, 0xC3 }
+
+/* Reference TSC page (TLFS 12.7): time = ((tsc * scale) >> 64) + offset, in 100 ns units.
+ * A sequence of 0 (or 0xFFFFFFFF on newer hosts) means "use TIME_REF_COUNT instead". */
+struct hv_reference_tsc_page {
+    volatile uint32_t tsc_sequence;
+    uint32_t reserved1;
+    volatile uint64_t tsc_scale;
+    volatile int64_t tsc_offset;
+} __attribute__((packed));
+HV_STATIC_ASSERT(sizeof(struct hv_reference_tsc_page) == 24, "reference TSC page header");
+
+#define HV_CLOCK_HZ 10000000ull     /* TIME_REF_COUNT and the TSC page tick at 100 ns */
+
+/* ------------------------------------------------------------------ CPUID (TLFS 2.4) */
+#define HYPERV_CPUID_VENDOR_AND_MAX_FUNCTIONS 0x40000000u
+#define HYPERV_CPUID_INTERFACE                0x40000001u
+#define HYPERV_CPUID_VERSION                  0x40000002u
+#define HYPERV_CPUID_FEATURES                 0x40000003u
+#define HYPERV_CPUID_ENLIGHTMENT_INFO         0x40000004u
+#define HYPERV_CPUID_IMPLEMENT_LIMITS         0x40000005u
+#define HYPERV_CPUID_HARDWARE_FEATURES        0x40000006u
+#define HYPERV_CPUID_MAX_LEAF                 0x40000006u   /* what we report in 0x40000000.EAX */
+#define HYPERV_HYPERVISOR_PRESENT_BIT         0x80000000u   /* CPUID.1:ECX[31] */
+#define HYPERV_CPUID_SIGNATURE_EBX 0x7263694Du              /* "Micr" */
+#define HYPERV_CPUID_SIGNATURE_ECX 0x666F736Fu              /* "osof" */
+#define HYPERV_CPUID_SIGNATURE_EDX 0x76482074u              /* "t Hv" */
+#define HYPERV_CPUID_INTERFACE_HV1 0x31237648u              /* "Hv#1" */
+
+/* HV_PARTITION_PRIVILEGE_MASK, low half = CPUID 0x40000003 EAX (access to synthetic MSRs). */
+#define HV_MSR_VP_RUNTIME_AVAILABLE       (1u << 0)   /* AccessVpRunTimeReg */
+#define HV_MSR_TIME_REF_COUNT_AVAILABLE   (1u << 1)   /* AccessPartitionReferenceCounter */
+#define HV_MSR_SYNIC_AVAILABLE            (1u << 2)   /* AccessSynicRegs */
+#define HV_MSR_SYNTIMER_AVAILABLE         (1u << 3)   /* AccessSyntheticTimerRegs */
+#define HV_MSR_APIC_ACCESS_AVAILABLE      (1u << 4)   /* AccessIntrCtrlRegs */
+#define HV_MSR_HYPERCALL_AVAILABLE        (1u << 5)   /* AccessHypercallMsrs */
+#define HV_MSR_VP_INDEX_AVAILABLE         (1u << 6)   /* AccessVpIndex */
+#define HV_MSR_RESET_AVAILABLE            (1u << 7)   /* AccessResetReg */
+#define HV_MSR_STAT_PAGES_AVAILABLE       (1u << 8)   /* AccessStatsReg */
+#define HV_MSR_REFERENCE_TSC_AVAILABLE    (1u << 9)   /* AccessPartitionReferenceTsc */
+#define HV_MSR_GUEST_IDLE_AVAILABLE       (1u << 10)  /* AccessGuestIdleReg */
+#define HV_ACCESS_FREQUENCY_MSRS          (1u << 11)  /* AccessFrequencyRegs */
+/* High half = CPUID 0x40000003 EBX (hypercall rights). */
+#define HV_CREATE_PARTITIONS              (1u << 0)
+#define HV_ACCESS_PARTITION_ID            (1u << 1)
+#define HV_ACCESS_MEMORY_POOL             (1u << 2)
+#define HV_ADJUST_MESSAGE_BUFFERS         (1u << 3)
+#define HV_POST_MESSAGES                  (1u << 4)
+#define HV_SIGNAL_EVENTS                  (1u << 5)
+#define HV_CREATE_PORT                    (1u << 6)
+#define HV_CONNECT_PORT                   (1u << 7)
+#define HV_ACCESS_STATS                   (1u << 8)
+#define HV_DEBUGGING                      (1u << 11)
+#define HV_CPU_MANAGEMENT                 (1u << 12)
+/* The 64-bit mask (struct hv_partition.privileges: EAX bits 31:0, EBX bits 63:32). */
+#define HV_PRIV_EBX(bit) ((uint64_t)(bit) << 32)
+#define HV_PRIV_CREATE_PARTITIONS   HV_PRIV_EBX(HV_CREATE_PARTITIONS)
+#define HV_PRIV_ACCESS_PARTITION_ID HV_PRIV_EBX(HV_ACCESS_PARTITION_ID)
+#define HV_PRIV_ACCESS_MEMORY_POOL  HV_PRIV_EBX(HV_ACCESS_MEMORY_POOL)
+#define HV_PRIV_POST_MESSAGES       HV_PRIV_EBX(HV_POST_MESSAGES)
+#define HV_PRIV_SIGNAL_EVENTS       HV_PRIV_EBX(HV_SIGNAL_EVENTS)
+#define HV_PRIV_CREATE_PORT         HV_PRIV_EBX(HV_CREATE_PORT)
+#define HV_PRIV_CONNECT_PORT        HV_PRIV_EBX(HV_CONNECT_PORT)
+#define HV_PRIV_CPU_MANAGEMENT      HV_PRIV_EBX(HV_CPU_MANAGEMENT)
+
+/* CPUID 0x40000004 EAX recommendations. */
+#define HV_X64_RELAXED_TIMING_RECOMMENDED (1u << 5)
+#define HV_DEPRECATING_AEOI_RECOMMENDED   (1u << 9)
+/* CPUID 0x40000006 EAX hardware features in use. */
+#define HV_X64_HW_APIC_OVERLAY_ASSIST     (1u << 0)
+#define HV_X64_HW_MSR_BITMAPS             (1u << 1)
+#define HV_X64_HW_ARCH_PERF_COUNTERS      (1u << 2)
+#define HV_X64_HW_SLAT                    (1u << 3)
+
+/* ------------------------------------------------------------------ SynIC (TLFS 11) */
+#define HV_SYNIC_SINT_COUNT          16
+#define HV_SYNIC_VERSION_1           0x1
+#define HV_SYNIC_FIRST_VALID_VECTOR  16
+#define HV_SYNIC_CONTROL_ENABLE      (1ull << 0)
+#define HV_SYNIC_SIMP_ENABLE         (1ull << 0)
+#define HV_SYNIC_SIEFP_ENABLE        (1ull << 0)
+#define HV_SYNIC_SINT_MASKED         (1ull << 16)
+#define HV_SYNIC_SINT_AUTO_EOI       (1ull << 17)
+#define HV_SYNIC_SINT_VECTOR_MASK    0xFFull
+#define HV_SYNIC_INTERCEPTION_SINT_INDEX 0
+#define HV_SYNIC_VMBUS_SINT_INDEX        2
+
+#define HV_MESSAGE_SIZE               256
+#define HV_MESSAGE_PAYLOAD_BYTE_COUNT 240
+#define HV_MESSAGE_PAYLOAD_QWORD_COUNT 30
+
+/* Message types (TLFS 11.10.1: hypervisor messages have bit 31 set). */
+#define HVMSG_NONE                    0x00000000u
+#define HVMSG_UNMAPPED_GPA            0x80000000u
+#define HVMSG_GPA_INTERCEPT           0x80000001u
+#define HVMSG_TIMER_EXPIRED           0x80000010u
+#define HVMSG_INVALID_VP_REGISTER_VALUE 0x80000020u
+#define HVMSG_UNRECOVERABLE_EXCEPTION 0x80000021u
+#define HVMSG_UNSUPPORTED_FEATURE     0x80000022u
+#define HVMSG_X64_IO_PORT_INTERCEPT   0x80010000u
+#define HVMSG_X64_MSR_INTERCEPT       0x80010001u
+#define HVMSG_X64_CPUID_INTERCEPT     0x80010002u
+#define HVMSG_X64_EXCEPTION_INTERCEPT 0x80010003u
+#define HVMSG_X64_APIC_EOI            0x80010004u
+#define HVMSG_X64_HALT                0x80010007u
+#define HV_MESSAGE_TYPE_VMBUS         0x00000001u    /* partition-posted VMBus message */
+
+#define HV_MESSAGE_FLAG_PENDING       0x01u
+
+struct hv_message_header {
+    uint32_t message_type;
+    uint8_t payload_size;
+    uint8_t message_flags;          /* bit 0: message pending */
+    uint8_t reserved[2];
+    uint64_t sender;                /* sender partition id, or the port id in bits 23:0 */
+} __attribute__((packed));
+
+struct hv_message {
+    struct hv_message_header header;
+    uint64_t payload[HV_MESSAGE_PAYLOAD_QWORD_COUNT];
+} __attribute__((packed));
+
+struct hv_message_page {
+    struct hv_message sint_message[HV_SYNIC_SINT_COUNT];
+} __attribute__((packed));
+
+HV_STATIC_ASSERT(sizeof(struct hv_message_header) == 16, "message header");
+HV_STATIC_ASSERT(sizeof(struct hv_message) == HV_MESSAGE_SIZE, "message slot");
+HV_STATIC_ASSERT(offsetof(struct hv_message, payload) == 16, "message payload");
+HV_STATIC_ASSERT(sizeof(struct hv_message_page) == HV_PAGE_SIZE, "message page");
+
+/* ------------------------------------------------------------------ register names (TLFS 7.9) */
+#define HV_REGISTER_EXPLICIT_SUSPEND   0x00000000u
+#define HV_REGISTER_INTERCEPT_SUSPEND  0x00000001u
+#define HV_X64_REGISTER_RAX            0x00020000u   /* + k: RAX RCX RDX RBX RSP RBP RSI RDI R8..R15 */
+#define HV_X64_REGISTER_RCX            0x00020001u
+#define HV_X64_REGISTER_RDX            0x00020002u
+#define HV_X64_REGISTER_RBX            0x00020003u
+#define HV_X64_REGISTER_RSP            0x00020004u
+#define HV_X64_REGISTER_RBP            0x00020005u
+#define HV_X64_REGISTER_RSI            0x00020006u
+#define HV_X64_REGISTER_RDI            0x00020007u
+#define HV_X64_REGISTER_R8             0x00020008u
+#define HV_X64_REGISTER_R15            0x0002000Fu
+#define HV_X64_REGISTER_RIP            0x00020010u
+#define HV_X64_REGISTER_RFLAGS         0x00020011u
+#define HV_X64_REGISTER_CR0            0x00040000u
+#define HV_X64_REGISTER_CR2            0x00040001u
+#define HV_X64_REGISTER_CR3            0x00040002u
+#define HV_X64_REGISTER_CR4            0x00040003u
+#define HV_X64_REGISTER_CR8            0x00040004u
+#define HV_X64_REGISTER_ES             0x00060000u
+#define HV_X64_REGISTER_CS             0x00060001u
+#define HV_X64_REGISTER_SS             0x00060002u
+#define HV_X64_REGISTER_DS             0x00060003u
+#define HV_X64_REGISTER_FS             0x00060004u
+#define HV_X64_REGISTER_GS             0x00060005u
+#define HV_X64_REGISTER_LDTR           0x00060006u
+#define HV_X64_REGISTER_TR             0x00060007u
+#define HV_X64_REGISTER_IDTR           0x00070000u
+#define HV_X64_REGISTER_GDTR           0x00070001u
+#define HV_X64_REGISTER_TSC            0x00080000u
+#define HV_X64_REGISTER_EFER           0x00080001u
+#define HV_X64_REGISTER_PAT            0x00080004u
+
+/* Segment and table register values (TLFS 7.9.1). */
+struct hv_x64_segment_register {
+    uint64_t base;
+    uint32_t limit;
+    uint16_t selector;
+    uint16_t attributes;            /* VMX access-rights layout bits 15:0 minus bits 11:8 */
+} __attribute__((packed));
+
+struct hv_x64_table_register {
+    uint16_t pad[3];
+    uint16_t limit;
+    uint64_t base;
+} __attribute__((packed));
+
+union hv_register_value {
+    uint64_t reg64;
+    uint64_t reg128[2];
+    struct hv_x64_segment_register segment;
+    struct hv_x64_table_register table;
+};
+
+struct hv_register_assoc {
+    uint32_t name;
+    uint32_t reserved1;
+    uint64_t reserved2;
+    union hv_register_value value;
+} __attribute__((packed));
+
+HV_STATIC_ASSERT(sizeof(struct hv_x64_segment_register) == 16, "segment register");
+HV_STATIC_ASSERT(sizeof(struct hv_x64_table_register) == 16, "table register");
+HV_STATIC_ASSERT(sizeof(union hv_register_value) == 16, "register value");
+HV_STATIC_ASSERT(sizeof(struct hv_register_assoc) == 32, "register assoc");
+
+/* HV_INITIAL_VP_CONTEXT (TLFS 7.8.1, StartVirtualProcessor / EnableVpVtl). */
+struct hv_initial_vp_context {
+    uint64_t rip, rsp, rflags;
+    struct hv_x64_segment_register cs, ds, es, fs, gs, ss, tr, ldtr;
+    struct hv_x64_table_register idtr, gdtr;
+    uint64_t efer, cr0, cr3, cr4, msr_cr_pat;
+} __attribute__((packed));
+HV_STATIC_ASSERT(sizeof(struct hv_initial_vp_context) == 224, "initial VP context");
+
+/* ------------------------------------------------------------------ hypercall input blocks */
+
+/* HvCallCreatePartition (0x40): flags, proximity domain, compatibility version; output: id.
+ * hvsim: a name for the trace follows (NUL-padded; all zero: the hypervisor names it "p<id>"). */
+#define HV_PARTITION_CREATION_FLAG_LAPIC_ENABLED (1ull << 13)
+struct hv_input_create_partition {
+    uint64_t flags;
+    uint64_t proximity_domain_info;
+    uint32_t compatibility_version;
+    uint32_t padding;
+    char name[24];                  /* hvsim */
+} __attribute__((packed));
+HV_STATIC_ASSERT(sizeof(struct hv_input_create_partition) == 48, "create partition input");
+
+struct hv_output_create_partition { uint64_t partition_id; } __attribute__((packed));
+
+/* Initialize / Finalize / DeletePartition (0x41-0x43): the partition id. */
+struct hv_input_partition_id { uint64_t partition_id; } __attribute__((packed));
+
+/* Get/SetPartitionProperty (0x44, 0x45). */
+#define HV_PARTITION_PROPERTY_PRIVILEGE_FLAGS     0x00010000u
+#define HV_PARTITION_PROPERTY_PROCESSORS_PER_SOCKET 0x00050003u
+/* hvsim: the VP limit of a partition (CreateVp's VP index must be below it), 1..HV_MAX_VPS. */
+#define HV_PARTITION_PROPERTY_HVSIM_VP_LIMIT      0x80000001u
+struct hv_input_get_partition_property {
+    uint64_t partition_id;
+    uint32_t property_code;
+    uint32_t padding;
+} __attribute__((packed));
+struct hv_output_get_partition_property { uint64_t property_value; } __attribute__((packed));
+struct hv_input_set_partition_property {
+    uint64_t partition_id;
+    uint32_t property_code;
+    uint32_t padding;
+    uint64_t property_value;
+} __attribute__((packed));
+
+/* GetPartitionId (0x46): no input. */
+struct hv_output_get_partition_id { uint64_t partition_id; } __attribute__((packed));
+
+/* DepositMemory (0x48, rep: GPA page numbers). */
+struct hv_input_deposit_memory {
+    uint64_t partition_id;
+    /* uint64_t gpa_page_list[rep count]; */
+} __attribute__((packed));
+
+/* WithdrawMemory (0x49, rep: output GPA page numbers of the pages given back). */
+struct hv_input_withdraw_memory {
+    uint64_t partition_id;
+    uint64_t proximity_domain_info;
+} __attribute__((packed));
+
+/* MapGpaPages (0x4B, rep: source GPA page numbers of the caller). */
+#define HV_MAP_GPA_READABLE          (1u << 0)
+#define HV_MAP_GPA_WRITABLE          (1u << 1)
+#define HV_MAP_GPA_KERNEL_EXECUTABLE (1u << 2)
+#define HV_MAP_GPA_USER_EXECUTABLE   (1u << 3)
+#define HV_MAP_GPA_EXECUTABLE        (HV_MAP_GPA_KERNEL_EXECUTABLE | HV_MAP_GPA_USER_EXECUTABLE)
+struct hv_input_map_gpa_pages {
+    uint64_t target_partition_id;
+    uint64_t target_gpa_base;       /* page number */
+    uint32_t map_flags;
+    uint32_t padding;
+    /* uint64_t source_gpa_page_list[rep count]; */
+} __attribute__((packed));
+
+/* UnmapGpaPages (0x4C, rep count = pages, no rep elements). */
+struct hv_input_unmap_gpa_pages {
+    uint64_t target_partition_id;
+    uint64_t target_gpa_base;       /* page number */
+    uint32_t unmap_flags;
+    uint32_t padding;
+} __attribute__((packed));
+
+/* CreateVp (0x4E). */
+struct hv_input_create_vp {
+    uint64_t partition_id;
+    uint32_t vp_index;
+    uint8_t padding[3];
+    uint8_t subnode_type;
+    uint64_t subnode_id;
+    uint64_t proximity_domain_info;
+    uint64_t flags;
+} __attribute__((packed));
+HV_STATIC_ASSERT(sizeof(struct hv_input_create_vp) == 40, "create VP input");
+
+/* Get/SetVpRegisters (0x50, 0x51, rep): header, then u32 names (get; output 16-byte values) or
+ * struct hv_register_assoc (set). */
+struct hv_input_vp_registers {
+    uint64_t partition_id;
+    uint32_t vp_index;
+    uint8_t input_vtl;
+    uint8_t rsvd_z8;
+    uint16_t rsvd_z16;
+} __attribute__((packed));
+HV_STATIC_ASSERT(sizeof(struct hv_input_vp_registers) == 16, "VP registers header");
+
+/* StartVirtualProcessor (0x99). */
+struct hv_input_start_vp {
+    uint64_t partition_id;
+    uint32_t vp_index;
+    uint8_t target_vtl;
+    uint8_t padding[3];
+    struct hv_initial_vp_context vp_context;
+} __attribute__((packed));
+HV_STATIC_ASSERT(sizeof(struct hv_input_start_vp) == 240, "start VP input");
+
+#endif

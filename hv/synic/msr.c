@@ -1,0 +1,284 @@
+/* msr.c — the synthetic MSRs 0x40000000-0x400000FF (TLFS 2.4 "Feature and Interface Discovery",
+ * 3.13 "Establishing the Hypercall Interface", 12 "Timers", 11.8 "SynIC MSRs").
+ *
+ * A table maps each MSR range to the privilege bit that grants access (CPUID 0x40000003 EAX,
+ * the partition's HV_PARTITION_PRIVILEGE_MASK) and its read/write functions. Without the
+ * privilege, or with no function for the direction, the access is a #GP (TLFS 2.4.4), as is an
+ * unknown synthetic MSR.
+ *
+ * Behaviour chosen where the TLFS leaves room (docs/HYPERVISOR.md "Synthetic features"):
+ *  - HYPERCALL (0x40000001): bits 11:2 reserved (#GP if set). The enable bit stays 0 while the
+ *    guest OS ID is 0 (TLFS 3.13). On enable the hypervisor writes VMCALL; RET (0F 01 C1 C3) at
+ *    offset 0 of the guest page; a page that is not mapped writable in the partition's EPT is a
+ *    #GP (we do not overlay pages), as is a page that is not RAM. Once the locked bit is set, writes are ignored.
+ *  - REFERENCE_TSC (0x40000021): bits 11:1 reserved (#GP); on enable the page gets
+ *    {sequence 1, scale = 2^64 * 10^7 / TSC Hz, offset 0}; same #GP rule for an unmapped page.
+ *  - SynIC and synthetic timer MSRs (0x40000080-0x400000B7) are storage only here: their
+ *    values are kept per VP and read back; message/event delivery and timers are hv/synic's
+ *    later piece. SVERSION reads 1; SINTx reject vectors 0-15 unless masked.
+ * Invariants: the guest pages are written only after an ept_lookup with write permission in the
+ * writer's own partition's EPT (synic_guest_page).
+ */
+#include "hv/abi/tlfs.h"
+#include "hv/hv_svc.h"
+#include "hv/part/partition.h"
+#include "hv/synic/synic.h"
+#include "krt/krt.h"
+
+void synic_vp_init(struct hv_vp *vp)
+{
+    struct hv_synic_vp *s = &vp->synic;
+    memset(s, 0, sizeof(*s));
+    for (int i = 0; i < HV_SYNIC_SINT_COUNT; i++)
+        s->sint[i] = HV_SYNIC_SINT_MASKED;
+}
+
+void *synic_guest_page(struct hv_vp *vp, uint64_t gpa)
+{
+    uint64_t hpa;
+    unsigned perms;
+    if (ept_lookup(&vp->part->ept, gpa & ~0xFFFull, &hpa, &perms) != 0)
+        return NULL;
+    if ((perms & (EPT_R | EPT_W)) != (EPT_R | EPT_W) || !hv_part_is_ram(hpa))
+        return NULL;
+    return hv_hpa_ptr(hpa & ~0xFFFull);
+}
+
+uint64_t synic_time_ref_count(void)
+{
+    uint64_t tsc = hv_rdtsc(), hz = hv_tsc_hz();
+    if (hz == 0)
+        return 0;
+    /* tsc * 10^7 / hz without a 128-bit division: quotient and remainder separately */
+    return (tsc / hz) * HV_CLOCK_HZ + (tsc % hz) * HV_CLOCK_HZ / hz;
+}
+
+uint64_t synic_tsc_scale(uint64_t hz)
+{
+    if (hz <= HV_CLOCK_HZ || (hz >> 63))
+        return 0;               /* the scale would not fit below 2^64 */
+    /* long division of 10^7 * 2^64 by hz, one quotient bit per step (r < hz < 2^63) */
+    uint64_t r = HV_CLOCK_HZ, q = 0;
+    for (int i = 0; i < 64; i++) {
+        r <<= 1;
+        q <<= 1;
+        if (r >= hz) {
+            r -= hz;
+            q |= 1;
+        }
+    }
+    return q;
+}
+
+/* ---- the MSRs: 0 done, -1 #GP ---- */
+
+static int rd_guest_os_id(struct hv_vp *vp, uint32_t msr, uint64_t *v)
+{
+    (void)msr;
+    *v = vp->part->guest_os_id;
+    return 0;
+}
+
+static int wr_guest_os_id(struct hv_vp *vp, uint32_t msr, uint64_t v)
+{
+    (void)msr;
+    vp->part->guest_os_id = v;
+    if (v == 0)         /* TLFS 3.13: the hypercall page is disabled while the OS ID is 0 */
+        vp->part->hypercall_msr &= ~HV_X64_MSR_HYPERCALL_ENABLE;
+    return 0;
+}
+
+static int rd_hypercall(struct hv_vp *vp, uint32_t msr, uint64_t *v)
+{
+    (void)msr;
+    *v = vp->part->hypercall_msr;
+    return 0;
+}
+
+static int wr_hypercall(struct hv_vp *vp, uint32_t msr, uint64_t v)
+{
+    (void)msr;
+    struct hv_partition *p = vp->part;
+    if (p->hypercall_msr & HV_X64_MSR_HYPERCALL_LOCKED)
+        return 0;
+    if (v & 0xFFCull)
+        return -1;
+    if (p->guest_os_id == 0)
+        v &= ~HV_X64_MSR_HYPERCALL_ENABLE;
+    if (v & HV_X64_MSR_HYPERCALL_ENABLE) {
+        uint8_t *page = synic_guest_page(vp, v & HV_X64_MSR_HYPERCALL_PAGE_ADDRESS_MASK);
+        if (!page)
+            return -1;
+        static const uint8_t code[] = HV_HYPERCALL_PAGE_CODE;
+        memcpy(page, code, sizeof(code));
+    }
+    p->hypercall_msr = v;
+    return 0;
+}
+
+static int rd_vp_index(struct hv_vp *vp, uint32_t msr, uint64_t *v)
+{
+    (void)msr;
+    *v = vp->index;
+    return 0;
+}
+
+static int rd_time_ref_count(struct hv_vp *vp, uint32_t msr, uint64_t *v)
+{
+    (void)vp, (void)msr;
+    *v = synic_time_ref_count();
+    return 0;
+}
+
+static int rd_reference_tsc(struct hv_vp *vp, uint32_t msr, uint64_t *v)
+{
+    (void)msr;
+    *v = vp->part->ref_tsc_msr;
+    return 0;
+}
+
+static int wr_reference_tsc(struct hv_vp *vp, uint32_t msr, uint64_t v)
+{
+    (void)msr;
+    if (v & 0xFFEull)
+        return -1;
+    if (v & HV_X64_MSR_TSC_REFERENCE_ENABLE) {
+        struct hv_reference_tsc_page *pg = synic_guest_page(vp, v & ~0xFFFull);
+        if (!pg)
+            return -1;
+        uint64_t scale = synic_tsc_scale(hv_tsc_hz());
+        pg->tsc_sequence = 0;       /* invalid while it changes (TLFS 12.7.2) */
+        pg->tsc_scale = scale;
+        pg->tsc_offset = 0;
+        pg->tsc_sequence = scale ? 1 : 0;
+    }
+    vp->part->ref_tsc_msr = v;
+    return 0;
+}
+
+static int rd_tsc_frequency(struct hv_vp *vp, uint32_t msr, uint64_t *v)
+{
+    (void)vp, (void)msr;
+    *v = hv_tsc_hz();
+    return 0;
+}
+
+/* SynIC registers (TLFS 11.8), storage only for now. */
+static uint64_t *synic_reg(struct hv_vp *vp, uint32_t msr)
+{
+    struct hv_synic_vp *s = &vp->synic;
+    switch (msr) {
+    case HV_X64_MSR_SCONTROL: return &s->scontrol;
+    case HV_X64_MSR_SIEFP: return &s->siefp;
+    case HV_X64_MSR_SIMP: return &s->simp;
+    default: break;
+    }
+    if (msr >= HV_X64_MSR_SINT0 && msr <= HV_X64_MSR_SINT15)
+        return &s->sint[msr - HV_X64_MSR_SINT0];
+    if (msr >= HV_X64_MSR_STIMER0_CONFIG && msr <= HV_X64_MSR_STIMER3_COUNT) {
+        unsigned t = (msr - HV_X64_MSR_STIMER0_CONFIG) / 2;
+        return (msr & 1) ? &s->stimer_count[t] : &s->stimer_config[t];
+    }
+    return NULL;
+}
+
+static int rd_synic(struct hv_vp *vp, uint32_t msr, uint64_t *v)
+{
+    if (msr == HV_X64_MSR_SVERSION) {
+        *v = HV_SYNIC_VERSION_1;
+        return 0;
+    }
+    if (msr == HV_X64_MSR_EOM) {
+        *v = 0;
+        return 0;
+    }
+    uint64_t *r = synic_reg(vp, msr);
+    if (!r)
+        return -1;
+    *v = *r;
+    return 0;
+}
+
+static int wr_synic(struct hv_vp *vp, uint32_t msr, uint64_t v)
+{
+    if (msr == HV_X64_MSR_SVERSION)
+        return -1;                  /* read-only */
+    if (msr == HV_X64_MSR_EOM)
+        return 0;                   /* delivery of the next message: hv/synic's later piece */
+    uint64_t *r = synic_reg(vp, msr);
+    if (!r)
+        return -1;
+    if (msr == HV_X64_MSR_SIEFP || msr == HV_X64_MSR_SIMP) {
+        if (v & 0xFFEull)
+            return -1;
+    } else if (msr >= HV_X64_MSR_SINT0 && msr <= HV_X64_MSR_SINT15) {
+        /* 7:0 vector, 16 masked, 17 auto-EOI; vectors 0-15 are invalid unless masked */
+        if (v & ~(HV_SYNIC_SINT_VECTOR_MASK | HV_SYNIC_SINT_MASKED | HV_SYNIC_SINT_AUTO_EOI))
+            return -1;
+        if (!(v & HV_SYNIC_SINT_MASKED) &&
+            (v & HV_SYNIC_SINT_VECTOR_MASK) < HV_SYNIC_FIRST_VALID_VECTOR)
+            return -1;
+    } else if (msr == HV_X64_MSR_SCONTROL) {
+        if (v & ~HV_SYNIC_CONTROL_ENABLE)
+            return -1;
+    }
+    *r = v;
+    return 0;
+}
+
+struct synic_msr {
+    uint32_t first, last;
+    uint32_t priv;                  /* CPUID 0x40000003 EAX bit that grants access */
+    int (*rd)(struct hv_vp *vp, uint32_t msr, uint64_t *v);
+    int (*wr)(struct hv_vp *vp, uint32_t msr, uint64_t v);
+};
+
+static const struct synic_msr msrs[] = {
+    { HV_X64_MSR_GUEST_OS_ID, HV_X64_MSR_GUEST_OS_ID, HV_MSR_HYPERCALL_AVAILABLE,
+      rd_guest_os_id, wr_guest_os_id },
+    { HV_X64_MSR_HYPERCALL, HV_X64_MSR_HYPERCALL, HV_MSR_HYPERCALL_AVAILABLE,
+      rd_hypercall, wr_hypercall },
+    { HV_X64_MSR_VP_INDEX, HV_X64_MSR_VP_INDEX, HV_MSR_VP_INDEX_AVAILABLE, rd_vp_index, NULL },
+    { HV_X64_MSR_TIME_REF_COUNT, HV_X64_MSR_TIME_REF_COUNT, HV_MSR_TIME_REF_COUNT_AVAILABLE,
+      rd_time_ref_count, NULL },
+    { HV_X64_MSR_REFERENCE_TSC, HV_X64_MSR_REFERENCE_TSC, HV_MSR_REFERENCE_TSC_AVAILABLE,
+      rd_reference_tsc, wr_reference_tsc },
+    { HV_X64_MSR_TSC_FREQUENCY, HV_X64_MSR_TSC_FREQUENCY, HV_ACCESS_FREQUENCY_MSRS,
+      rd_tsc_frequency, NULL },
+    { HV_X64_MSR_SCONTROL, HV_X64_MSR_SINT15, HV_MSR_SYNIC_AVAILABLE, rd_synic, wr_synic },
+    { HV_X64_MSR_STIMER0_CONFIG, HV_X64_MSR_STIMER3_COUNT, HV_MSR_SYNTIMER_AVAILABLE,
+      rd_synic, wr_synic },
+};
+
+static const struct synic_msr *find(struct hv_vp *vp, uint32_t msr)
+{
+    for (size_t i = 0; i < sizeof(msrs) / sizeof(msrs[0]); i++)
+        if (msr >= msrs[i].first && msr <= msrs[i].last)
+            return (vp->part->privileges & msrs[i].priv) ? &msrs[i] : NULL;
+    return NULL;
+}
+
+static bool synthetic(uint32_t msr)
+{
+    return msr >= HV_X64_MSR_SYNTHETIC_FIRST && msr <= HV_X64_MSR_SYNTHETIC_LAST;
+}
+
+int synic_rdmsr(struct hv_vp *vp, uint32_t msr, uint64_t *val)
+{
+    if (!synthetic(msr))
+        return 1;
+    const struct synic_msr *m = find(vp, msr);
+    if (!m || !m->rd)
+        return -1;
+    return m->rd(vp, msr, val);
+}
+
+int synic_wrmsr(struct hv_vp *vp, uint32_t msr, uint64_t val)
+{
+    if (!synthetic(msr))
+        return 1;
+    const struct synic_msr *m = find(vp, msr);
+    if (!m || !m->wr)
+        return -1;
+    return m->wr(vp, msr, val);
+}

@@ -1,0 +1,199 @@
+/* exit.c — VM-exit dispatch by basic exit reason (SDM Vol. 3 Appendix C, chapter 27) and the
+ * handlers of the scheduling group: external interrupts, the interrupt window, HLT, the
+ * VMX-preemption timer, triple fault, INIT/SIPI, NMIs, and the default (log and stop the
+ * partition). The instruction exits are in exit_insn.c, EPT violations in exit_ept.c.
+ *
+ * Invariants: a handler returns 0 to re-enter the same VP, 1 to let the scheduler pick; a VP
+ * leaving the runnable state has its context saved into vp->ctx first (part.h); nothing a guest
+ * does panics the hypervisor except a fault of the root partition itself (triple fault).
+ */
+#include "hv/arch/arch.h"
+#include "hv/vmx/vmx.h"
+#include "krt/krt.h"
+
+int vmx_exit_vmcall(struct hv_vp *vp);
+int vmx_exit_cpuid(struct hv_vp *vp);
+int vmx_exit_rdmsr(struct hv_vp *vp);
+int vmx_exit_wrmsr(struct hv_vp *vp);
+int vmx_exit_cr(struct hv_vp *vp);
+int vmx_exit_xsetbv(struct hv_vp *vp);
+int vmx_exit_ept_violation(struct hv_vp *vp);
+
+void vmx_inject_exception(uint8_t vector, bool has_error, uint32_t error)
+{
+    /* 24.8.3: hardware exception, deliver error code bit 11 */
+    vmx_write(VMCS_ENTRY_INTR_INFO, INTR_VALID | INTR_TYPE_HW_EXC | vector |
+                                        (has_error ? INTR_ERROR : 0));
+    if (has_error)
+        vmx_write(VMCS_ENTRY_EXC_ERROR, error);
+}
+
+void vmx_advance_rip(void)
+{
+    vmx_write(VMCS_G_RIP, vmx_read(VMCS_G_RIP) + vmx_read(VMCS_EXIT_INSN_LEN));
+    /* 25.3 / 26.3.1.5: the instruction ends STI / MOV-SS blocking */
+    uint64_t intr = vmx_read(VMCS_G_INTERRUPTIBILITY);
+    if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
+        vmx_write(VMCS_G_INTERRUPTIBILITY,
+                  intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+}
+
+/* The VP leaves the runnable state: its context goes to vp->ctx first (part.h invariant). */
+void vmx_vp_stop(struct hv_vp *vp, enum hv_vp_state state)
+{
+    vp_ctx_save(vp);
+    vp->state = state;
+}
+
+struct hv_vp *vmx_root_vp_of_lp(uint32_t lp);
+
+void vmx_stop_partition(struct hv_vp *vp, const char *why)
+{
+    struct hv_partition *p = vp->part;
+    if (p->id == HV_PARTITION_ROOT_ID)
+        hv_panic("vmx: the root partition stopped (VP %u, RIP %#lx): %s", vp->index,
+                 (unsigned long)vmx_read(VMCS_G_RIP), why);
+    hv_log("vmx: partition %lu (%s) stopped by VP %u: %s\n", (unsigned long)p->id, p->name,
+           vp->index, why);
+    vmx_vp_stop(vp, HV_VP_STOPPED);
+    for (uint32_t i = 0; i < HV_MAX_VPS; i++) {
+        struct hv_vp *o = p->vp[i];
+        if (o && o != vp && o->state != HV_VP_STOPPED) {
+            /* another LP's VP: it is marked stopped and kicked; its LP no longer picks it */
+            o->state = HV_VP_STOPPED;
+            vp_kick(o);
+        }
+    }
+}
+
+/* A device vector (or the kick) arrived: EOI the physical APIC (the hypervisor owns it) and
+ * queue a device vector for the root's VP on this LP (VP 0 while this one is not started). */
+static int ext_vector(uint8_t vector)
+{
+    if (vector == HV_VECTOR_SPURIOUS)
+        return 1;   /* SDM Vol. 3 11.9: no EOI for the spurious vector */
+    lapic_eoi();
+    if (vector == HV_VECTOR_KICK)
+        return 1;
+    struct hv_vp *root = vmx_root_vp_of_lp(this_lp()->index);
+    if (root && root->state == HV_VP_NOT_STARTED)
+        root = vmx_root_vp_of_lp(0);
+    if (root)
+        vp_raise_irq(root, vector);
+    return 1;
+}
+
+void hv_vmx_host_irq(uint8_t vector)
+{
+    (void)ext_vector(vector);
+}
+
+static int exit_ext_intr(struct hv_vp *vp)
+{
+    (void)vp;
+    /* 27.2.2: "acknowledge interrupt on exit" stores the vector in the exit interruption info */
+    uint32_t info = (uint32_t)vmx_read(VMCS_EXIT_INTR_INFO);
+    if (!(info & INTR_VALID))
+        return 1;
+    return ext_vector((uint8_t)info);
+}
+
+static int exit_exception_or_nmi(struct hv_vp *vp)
+{
+    uint32_t info = (uint32_t)vmx_read(VMCS_EXIT_INTR_INFO);
+    if (((info >> 8) & 7) == 2) {
+        /* an NMI for the hypervisor: hv_panic's stop of the other LPs (hv/arch) */
+        while (hv_panicking)
+            __asm__ volatile("cli; hlt" ::: "memory");
+        return 0;
+    }
+    hv_log("vmx: unexpected exception exit, info %#x\n", info);
+    vmx_stop_partition(vp, "unexpected exception exit");
+    return 1;
+}
+
+static int exit_intr_window(struct hv_vp *vp)
+{
+    (void)vp;
+    vmx_write(VMCS_PROC, vmx_read(VMCS_PROC) & ~(uint64_t)PROC_INTR_WINDOW);
+    return 0;
+}
+
+static int exit_hlt(struct hv_vp *vp)
+{
+    vmx_advance_rip();
+    vmx_vp_stop(vp, HV_VP_HALTED);   /* pick() wakes it when an interrupt is pending */
+    return 1;
+}
+
+static int exit_preempt(struct hv_vp *vp)
+{
+    (void)vp;
+    return 1;   /* end of the slice */
+}
+
+static int exit_triple_fault(struct hv_vp *vp)
+{
+    if (vp->part->id == HV_PARTITION_ROOT_ID) {
+        const uint64_t *g = vp->ctx.gpr;
+        hv_panic("vmx: triple fault in the root partition, VP %u: RIP %#lx RSP %#lx CR0 %#lx "
+                 "CR3 %#lx CR4 %#lx EFER %#lx RAX %#lx RBX %#lx RCX %#lx RDX %#lx RSI %#lx "
+                 "RDI %#lx RBP %#lx", vp->index, (unsigned long)vmx_read(VMCS_G_RIP),
+                 (unsigned long)vmx_read(VMCS_G_RSP), (unsigned long)vmx_read(VMCS_CR0_SHADOW),
+                 (unsigned long)vmx_read(VMCS_G_CR3), (unsigned long)vmx_read(VMCS_CR4_SHADOW),
+                 (unsigned long)vmx_read(VMCS_G_EFER), (unsigned long)g[0],
+                 (unsigned long)g[3], (unsigned long)g[1], (unsigned long)g[2],
+                 (unsigned long)g[6], (unsigned long)g[7], (unsigned long)g[5]);
+    }
+    vmx_stop_partition(vp, "triple fault");
+    return 1;
+}
+
+static int exit_init_sipi(struct hv_vp *vp)
+{
+    /* the root's VPs are started with HvCallStartVirtualProcessor, not INIT-SIPI */
+    if (vp->part->id == HV_PARTITION_ROOT_ID)
+        return 0;
+    vmx_stop_partition(vp, "INIT or SIPI");
+    return 1;
+}
+
+static int exit_io(struct hv_vp *vp)
+{
+    /* only children intercept ports; the intercept message to the root comes later */
+    hv_log("vmx: partition %lu VP %u: port I/O, qualification %#lx\n",
+           (unsigned long)vp->part->id, vp->index, (unsigned long)vmx_read(VMCS_EXIT_QUAL));
+    vmx_stop_partition(vp, "port I/O (intercepts are not implemented yet)");
+    return 1;
+}
+
+typedef int (*exit_fn)(struct hv_vp *vp);
+static const exit_fn exit_table[EXIT_REASON_MAX] = {
+    [EXIT_EXCEPTION] = exit_exception_or_nmi,
+    [EXIT_EXT_INTR] = exit_ext_intr,
+    [EXIT_TRIPLE_FAULT] = exit_triple_fault,
+    [EXIT_INIT] = exit_init_sipi,
+    [EXIT_SIPI] = exit_init_sipi,
+    [EXIT_INTR_WINDOW] = exit_intr_window,
+    [EXIT_CPUID] = vmx_exit_cpuid,
+    [EXIT_HLT] = exit_hlt,
+    [EXIT_VMCALL] = vmx_exit_vmcall,
+    [EXIT_CR] = vmx_exit_cr,
+    [EXIT_IO] = exit_io,
+    [EXIT_RDMSR] = vmx_exit_rdmsr,
+    [EXIT_WRMSR] = vmx_exit_wrmsr,
+    [EXIT_EPT_VIOLATION] = vmx_exit_ept_violation,
+    [EXIT_PREEMPT] = exit_preempt,
+    [EXIT_XSETBV] = vmx_exit_xsetbv,
+};
+
+int vmx_handle_exit(struct hv_vp *vp, uint32_t reason)
+{
+    if (reason < EXIT_REASON_MAX && exit_table[reason])
+        return exit_table[reason](vp);
+    hv_log("vmx: partition %lu VP %u: unexpected exit %u, qualification %#lx, RIP %#lx\n",
+           (unsigned long)vp->part->id, vp->index, reason,
+           (unsigned long)vmx_read(VMCS_EXIT_QUAL), (unsigned long)vmx_read(VMCS_G_RIP));
+    vmx_stop_partition(vp, "unexpected VM exit");
+    return 1;
+}

@@ -1,0 +1,211 @@
+/* loop.c — the per-LP VP loop (docs/HYPERVISOR.md "Running VPs"): pick a runnable VP of this LP
+ * (round robin over its run list; the root's VP first when it has an interrupt waiting), make its
+ * VMCS current, load a dirty context, inject one pending interrupt, enter, handle the exit.
+ *
+ * Events (SDM Vol. 3 26.6, 25.2, 24.8.3): a pending external-interrupt vector is injected on VM
+ * entry only when the guest can take it (RFLAGS.IF = 1, no STI / MOV-SS blocking, its priority
+ * class above the VP's TPR (CR8)); otherwise interrupt-window exiting is turned on and the exit
+ * comes when it can. An event whose delivery an exit interrupted (IDT-vectoring information,
+ * 27.2.4) is re-injected first.
+ *
+ * Time slices: every VP runs with the VMX-preemption timer (25.5.1) armed to one slice when the
+ * scheduler picks it; the "save VMX-preemption timer value" exit control keeps the rest across
+ * exits. With nothing runnable the LP waits with STI; HLT; CLI (host mode runs with IF = 0).
+ *
+ * Invariants: host mode runs with interrupts disabled except in that HLT; only this LP touches
+ * its VPs' VMCSs, lp->current and pending_irq bits' clearing.
+ */
+#include "hv/vmx/vmx.h"
+#include "krt/krt.h"
+
+void vmx_run_list_lock(uint32_t lp);
+void vmx_run_list_unlock(uint32_t lp);
+
+static struct hv_vp *rr_last[HV_MAX_LPS];
+
+/* Optional hooks of hv/synic (weak: the loop works without them).
+ * synic_vp_poll(vp): on vp's LP before each entry and while vp is halted: deliver what is due
+ * (expired synthetic timers, messages) with vp_raise_irq; it must not touch the VMCS (a halted
+ * VP's is not current).
+ * synic_lp_deadline(lp): the earliest TSC at which a VP of LP `lp` needs synic_vp_poll, 0 if
+ * none: an idle LP waits until then instead of halting. */
+void synic_vp_poll(struct hv_vp *vp) __attribute__((weak));
+uint64_t synic_lp_deadline(uint32_t lp) __attribute__((weak));
+
+static bool has_irq(const struct hv_vp *vp)
+{
+    return (vp->arch.pending_irq[0] | vp->arch.pending_irq[1] | vp->arch.pending_irq[2] |
+            vp->arch.pending_irq[3]) != 0;
+}
+
+static void write_cr2(uint64_t v) { __asm__ volatile("mov %0, %%cr2" : : "r"(v) : "memory"); }
+
+/* Serve the requests other LPs leave for this one: VMCLEAR of a VP being destroyed. */
+static void serve_clear(struct hv_lp *lp)
+{
+    struct hv_vp *cur = lp->current;
+    if (cur && cur->arch.clear_req) {
+        vmclear(cur->arch.vmcs);
+        cur->arch.clear_req = false;
+        lp->current = NULL;
+    }
+}
+
+static struct hv_vp *pick(struct hv_lp *lp)
+{
+    struct hv_vp *found = NULL, *root_irq = NULL;
+    vmx_run_list_lock(lp->index);
+    lp->resched = 0;
+    struct hv_vp *start = rr_last[lp->index];
+    bool in_list = false;
+    for (struct hv_vp *v = lp->run_list; v; v = v->next_on_lp) {
+        if (v == start)
+            in_list = true;
+        if (v->state == HV_VP_HALTED && synic_vp_poll)
+            synic_vp_poll(v);
+        /* an interrupt the VP accepts ends HLT (SDM Vol. 3 9.10 / HLT: with IF = 0 it stays
+         * halted); vp->ctx holds its RFLAGS while it is halted */
+        if (v->state == HV_VP_HALTED && has_irq(v) && (v->ctx.rflags & RFLAGS_IF))
+            v->state = HV_VP_RUNNABLE;
+        if (v->state == HV_VP_RUNNABLE && v->part->id == HV_PARTITION_ROOT_ID && has_irq(v))
+            root_irq = v;
+    }
+    if (!in_list)
+        start = NULL;
+    /* round robin: the first runnable VP after the last one picked, wrapping around */
+    struct hv_vp *v = start ? start->next_on_lp : lp->run_list;
+    for (int pass = 0; pass < 2 && !found; pass++) {
+        for (; v; v = v->next_on_lp) {
+            if (v->state == HV_VP_RUNNABLE) {
+                found = v;
+                break;
+            }
+            if (pass == 1 && v == start)
+                break;
+        }
+        v = lp->run_list;
+    }
+    if (root_irq)
+        found = root_irq;
+    rr_last[lp->index] = found;
+    vmx_run_list_unlock(lp->index);
+    return found;
+}
+
+/* Inject the highest pending vector if the guest can take it now, else ask for the window. */
+static void inject_pending(struct hv_vp *vp)
+{
+    uint64_t proc = vmx_read(VMCS_PROC);
+    if (vmx_read(VMCS_ENTRY_INTR_INFO) & INTR_VALID)
+        return;   /* an exception or a re-injected event goes first */
+    int vec = -1;
+    for (int w = 3; w >= 0 && vec < 0; w--) {
+        uint64_t bits = vp->arch.pending_irq[w];
+        if (bits)
+            vec = w * 64 + 63 - __builtin_clzll(bits);
+    }
+    if (vec < 0) {
+        if (proc & PROC_INTR_WINDOW)
+            vmx_write(VMCS_PROC, proc & ~(uint64_t)PROC_INTR_WINDOW);
+        return;
+    }
+    bool can = (vmx_read(VMCS_G_RFLAGS) & RFLAGS_IF) &&
+               !(vmx_read(VMCS_G_INTERRUPTIBILITY) &
+                 (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+    if ((uint64_t)(vec >> 4) <= (vp->ctx.cr8 & 0xF))
+        return;   /* masked by the TPR: a CR8 / TPR write re-evaluates it */
+    if (!can) {
+        vmx_write(VMCS_PROC, proc | PROC_INTR_WINDOW);
+        return;
+    }
+    __atomic_fetch_and(&vp->arch.pending_irq[vec >> 6], ~(1ull << (vec & 63)), __ATOMIC_SEQ_CST);
+    vmx_write(VMCS_ENTRY_INTR_INFO, INTR_VALID | INTR_TYPE_EXT | (uint32_t)vec);
+    if (proc & PROC_INTR_WINDOW)
+        vmx_write(VMCS_PROC, proc & ~(uint64_t)PROC_INTR_WINDOW);
+}
+
+/* 27.2.4: an exit during event delivery: deliver the event again on the next entry. */
+static void reinject_vectoring(void)
+{
+    uint32_t idt = (uint32_t)vmx_read(VMCS_IDT_VEC_INFO);
+    if (!(idt & INTR_VALID))
+        return;
+    vmx_write(VMCS_ENTRY_INTR_INFO, idt & ~(1u << 12));
+    if (idt & INTR_ERROR)
+        vmx_write(VMCS_ENTRY_EXC_ERROR, vmx_read(VMCS_IDT_VEC_ERROR));
+    vmx_write(VMCS_ENTRY_INSN_LEN, vmx_read(VMCS_EXIT_INSN_LEN));
+}
+
+/* One entry and its exit; returns 0 to keep running this VP. */
+static int run_once(struct hv_lp *lp, struct hv_vp *vp)
+{
+    if (vp->ctx.dirty)
+        vp_ctx_load(vp);
+    if (synic_vp_poll)
+        synic_vp_poll(vp);
+    inject_pending(vp);
+    write_cr2(vp->ctx.cr2);
+    int rc = vmx_enter(vp->ctx.gpr, vp->arch.launched);
+    vp->ctx.cr2 = read_cr2();
+    if (rc != 0)
+        hv_panic("vmx: LP %u: %s failed for partition %lu VP %u: %s, VM-instruction error %lu",
+                 lp->index, vp->arch.launched ? "VMRESUME" : "VMLAUNCH",
+                 (unsigned long)vp->part->id, vp->index,
+                 rc == 1 ? "VMfailInvalid" : "VMfailValid",
+                 rc == 1 ? 0ul : (unsigned long)vmx_read(VMCS_INSN_ERROR));
+    uint32_t reason = (uint32_t)vmx_read(VMCS_EXIT_REASON);
+    if (reason & EXIT_ENTRY_FAIL) {
+        /* 26.8: VM-entry failure; the guest state is unusable */
+        hv_log("vmx: VM-entry failure for partition %lu VP %u: reason %u, qualification %#lx\n",
+               (unsigned long)vp->part->id, vp->index, reason & 0xFFFF,
+               (unsigned long)vmx_read(VMCS_EXIT_QUAL));
+        vmx_stop_partition(vp, "VM-entry failure");
+        return 1;
+    }
+    vp->arch.launched = true;
+    reinject_vectoring();
+    return vmx_handle_exit(vp, reason & 0xFFFF);
+}
+
+__attribute__((noreturn)) void hv_lp_loop(void)
+{
+    struct hv_lp *lp = this_lp();
+    cpu_cli();
+    for (;;) {
+        ept_flush_service();
+        serve_clear(lp);
+        struct hv_vp *vp = pick(lp);
+        if (!vp) {
+            uint64_t deadline = synic_lp_deadline ? synic_lp_deadline(lp->index) : 0;
+            if (deadline) {
+                /* no timer of our own to wake us: wait with interrupts open until then */
+                while (!lp->resched && hv_rdtsc() < deadline)
+                    __asm__ volatile("sti; pause; cli" ::: "memory");
+            } else if (!lp->resched) {
+                /* STI's interrupt shadow covers HLT: a kick between the check and HLT wakes it */
+                __asm__ volatile("sti; hlt; cli" ::: "memory");
+            }
+            continue;
+        }
+        if (lp->current != vp) {
+            if (vmptrld(vp->arch.vmcs) != 0)
+                hv_panic("vmx: VMPTRLD of partition %lu VP %u failed",
+                         (unsigned long)vp->part->id, vp->index);
+            lp->current = vp;
+        }
+        if (!vp->arch.vmcs_ready)
+            vmcs_setup(vp);
+        vmx_write(VMCS_PREEMPT_TIMER, vmx_caps.slice_ticks);
+        while (vp->state == HV_VP_RUNNABLE && run_once(lp, vp) == 0 && !lp->resched) {
+            ept_flush_service();
+            if (vp->arch.clear_req)
+                break;
+        }
+        /* a stopped VP will be destroyed: its VMCS leaves this LP now, so vp_arch_destroy
+         * rarely has to ask for it */
+        if (vp->state == HV_VP_STOPPED && lp->current == vp) {
+            vmclear(vp->arch.vmcs);
+            lp->current = NULL;
+        }
+    }
+}

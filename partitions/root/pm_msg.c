@@ -1,0 +1,137 @@
+/* pm_msg.c — the root's SynIC set-up and its handling of intercept messages (docs/HYPERVISOR.md
+ * "The root partition kernel"; TLFS 11 SynIC, 11.10 message delivery).
+ *
+ * Set-up: the local APIC software-enabled (SVR, SDM Vol. 3 11.9) so SINT interrupts are
+ * delivered; SIMP = a page of the kernel, SCONTROL enabled, SINT0 = PM_SINT_VECTOR unmasked.
+ * Messages are polled from slot 0 after every wake-up (the interrupt only ends the HLT; isr.S
+ * sends the EOI). A message is consumed by writing its type back to HVMSG_NONE, then EOM if the
+ * pending flag was set (TLFS 11.10.3), which lets the hypervisor deliver the next one.
+ *
+ * Contract with the hypervisor (hvsim's, not in the TLFS text): the `sender` of an intercept
+ * message is the intercepted partition's id; the VP resumes when the root writes
+ * HvRegisterInterceptSuspend = 0 (after RIP/RAX with SetVpRegisters).
+ */
+#include "krt/krt.h"
+#include "partitions/lib/kcon.h"
+#include "partitions/lib/winhv.h"
+#include "partitions/root/intercept.h"
+#include "partitions/root/pm.h"
+
+static struct hv_message_page pm_simp __attribute__((aligned(HV_PAGE_SIZE)));
+
+#define LAPIC_BASE 0xFEE00000ull        /* the default IA32_APIC_BASE (SDM Vol. 3 11.4.1) */
+#define LAPIC_SVR  0xF0
+
+int pm_synic_init(void)
+{
+    volatile uint32_t *svr = (volatile uint32_t *)(uintptr_t)(LAPIC_BASE + LAPIC_SVR);
+    *svr = 0x100 | 0xFF;                /* APIC software enable, spurious vector 0xFF */
+    wrmsr(HV_X64_MSR_SIMP, (uint64_t)(uintptr_t)&pm_simp | HV_SYNIC_SIMP_ENABLE);
+    wrmsr(HV_X64_MSR_SCONTROL, HV_SYNIC_CONTROL_ENABLE);
+    wrmsr(HV_X64_MSR_SINT0 + HV_SYNIC_INTERCEPTION_SINT_INDEX, PM_SINT_VECTOR);
+    uint64_t simp = rdmsr(HV_X64_MSR_SIMP);
+    if (!(simp & HV_SYNIC_SIMP_ENABLE))
+        return -1;
+    return 0;
+}
+
+static struct pm_child *child_of(struct pm *pm, uint64_t id)
+{
+    for (uint32_t k = 0; k < pm->n; k++)
+        if (pm->child[k].id == id && pm->child[k].state == PM_RUNNING)
+            return &pm->child[k];
+    return 0;
+}
+
+static void stop_child(struct pm_child *c, enum pm_state st)
+{
+    c->state = st;
+    winhv_delete_partition(c->id);
+}
+
+/* Write RIP (and RAX) and resume the intercepted VP. */
+static uint16_t resume(struct pm_child *c, uint32_t vp, const struct pm_io_result *r)
+{
+    struct hv_register_assoc regs[3] = { 0 };
+    unsigned n = 0;
+    regs[n].name = HV_X64_REGISTER_RIP;
+    regs[n++].value.reg64 = r->rip;
+    if (r->set_rax) {
+        regs[n].name = HV_X64_REGISTER_RAX;
+        regs[n++].value.reg64 = r->rax;
+    }
+    regs[n].name = HV_REGISTER_INTERCEPT_SUSPEND;
+    regs[n++].value.reg64 = 0;
+    return winhv_set_vp_registers(c->id, vp, regs, n);
+}
+
+static void handle_io(struct pm *pm, struct pm_child *c, const struct hv_message *m)
+{
+    struct pm_io io;
+    if (pm_io_decode((const uint8_t *)m->payload, m->header.payload_size, &io) < 0) {
+        kcon_printf("pm: %s: malformed port-I/O intercept\n", c->cfg->name);
+        stop_child(c, PM_FAILED);
+        return;
+    }
+    struct pm_io_result r;
+    pm_io_handle(&c->com, &io, &r);
+    char line[PM_LINE_MAX + 1];
+    for (unsigned k = 0; k < r.nout; k++)
+        if (pm_line_put(&c->line, r.out[k], line))
+            kcon_printf("[%s] %s\n", c->cfg->name, line);
+    if (r.action == PM_IO_FINISHED) {
+        if (c->line.n && pm_line_put(&c->line, '\n', line))
+            kcon_printf("[%s] %s\n", c->cfg->name, line);
+        kcon_printf("pm: %s finished (status %u)\n", c->cfg->name, r.exit_status);
+        stop_child(c, PM_FINISHED);
+        return;
+    }
+    if (r.action == PM_IO_UNSUPPORTED) {
+        kcon_printf("pm: %s: string I/O on port 0x%x is not emulated: stopped\n",
+                    c->cfg->name, io.port);
+        stop_child(c, PM_FAILED);
+        return;
+    }
+    uint16_t st = resume(c, io.vp, &r);
+    if (st != HV_STATUS_SUCCESS) {
+        kcon_printf("pm: %s: resuming VP %u failed: %s\n", c->cfg->name, io.vp,
+                    winhv_status_name(st));
+        stop_child(c, PM_FAILED);
+    }
+    (void)pm;
+}
+
+int pm_poll(struct pm *pm)
+{
+    volatile struct hv_message *slot = &pm_simp.sint_message[HV_SYNIC_INTERCEPTION_SINT_INDEX];
+    uint32_t type = slot->header.message_type;
+    if (type == HVMSG_NONE)
+        return 0;
+    struct hv_message m;
+    memcpy(&m, (const void *)slot, sizeof m);       /* one copy: no double fetch */
+    if (m.header.payload_size > HV_MESSAGE_PAYLOAD_BYTE_COUNT)
+        m.header.payload_size = HV_MESSAGE_PAYLOAD_BYTE_COUNT;
+    struct pm_child *c = child_of(pm, m.header.sender);
+    if (!c)
+        kcon_printf("pm: message 0x%x from unknown partition %llu\n", type,
+                    (unsigned long long)m.header.sender);
+    else if (type == HVMSG_X64_IO_PORT_INTERCEPT)
+        handle_io(pm, c, &m);
+    else {
+        kcon_printf("pm: %s: intercept message 0x%x: stopped\n", c->cfg->name, type);
+        stop_child(c, PM_FAILED);
+    }
+    slot->header.message_type = HVMSG_NONE;
+    __asm__ volatile("mfence" ::: "memory");
+    if (slot->header.message_flags & HV_MESSAGE_FLAG_PENDING)
+        wrmsr(HV_X64_MSR_EOM, 0);
+    return 1;
+}
+
+bool pm_all_done(const struct pm *pm)
+{
+    for (uint32_t k = 0; k < pm->n; k++)
+        if (pm->child[k].state == PM_RUNNING)
+            return false;
+    return true;
+}
