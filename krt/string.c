@@ -3,25 +3,37 @@
  * -ffreestanding, so they keep the standard names), strlen, strcmp, strncmp, strchr.
  *
  * Target only: never compiled into a host program (the C library has them there).
- * Invariants: byte loops the compiler may not turn back into calls to themselves
- * (-fno-tree-loop-distribute-patterns in TGT_CC_COMMON); memmove is correct for any overlap.
+ * memset/memcpy (and memmove when it can copy forwards) use REP STOSQ/MOVSQ for the whole
+ * quadwords and REP STOSB/MOVSB for the rest (SDM Vol. 2 REP, Vol. 1 7.3.9.3 "fast string
+ * operation"): what production kernels do, and on hvsim one element per cycle instead of a loop
+ * of ordinary instructions per byte. DF is 0 (the SysV ABI at every call).
+ * Invariants: the other functions are loops the compiler may not turn back into calls to
+ * themselves (-fno-tree-loop-distribute-patterns in TGT_CC_COMMON); memmove is correct for any
+ * overlap.
  */
 #include "krt/krt.h"
 
 void *memset(void *dst, int c, size_t n)
 {
-    unsigned char *d = dst;
-    while (n--)
-        *d++ = (unsigned char)c;
+    void *d = dst;
+    size_t q = n / 8, r = n % 8;
+    uint64_t pattern = 0x0101010101010101ull * (unsigned char)c;
+    __asm__ volatile("rep stosq" : "+D"(d), "+c"(q) : "a"(pattern) : "memory");
+    __asm__ volatile("rep stosb" : "+D"(d), "+c"(r) : "a"(pattern) : "memory");
     return dst;
+}
+
+/* Forward copy of n bytes: whole quadwords, then the bytes left. */
+static inline void copy_forward(void *d, const void *s, size_t n)
+{
+    size_t q = n / 8, r = n % 8;
+    __asm__ volatile("rep movsq" : "+D"(d), "+S"(s), "+c"(q) : : "memory");
+    __asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(r) : : "memory");
 }
 
 void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
-    unsigned char *d = dst;
-    const unsigned char *s = src;
-    while (n--)
-        *d++ = *s++;
+    copy_forward(dst, src, n);
     return dst;
 }
 
@@ -30,8 +42,7 @@ void *memmove(void *dst, const void *src, size_t n)
     unsigned char *d = dst;
     const unsigned char *s = src;
     if (d < s) {
-        while (n--)
-            *d++ = *s++;
+        copy_forward(d, s, n);      /* each element is read before it can be overwritten */
     } else if (d > s) {
         while (n--)
             d[n] = s[n];
