@@ -33,8 +33,8 @@ static int usage(FILE *f)
             "dump   print the events of a trace in time order, one per line, with their fields\n"
             "       (filters: event names, logical processor, partition, time range in ps)\n"
             "stats  VM exits by reason (count, %%, min/mean/max cycles in the root, %% of root\n"
-            "       time), hypercalls by code, interrupt deliveries by vector; overall and per\n"
-            "       partition; --csv for scripts\n"
+            "       time), hypercalls by code, interrupt deliveries by vector; overall, per\n"
+            "       partition and per virtual processor; --csv for scripts\n"
             "diff   compare two traces event by event; print the first difference with the\n"
             "       events before it (exit status 0 same, 1 different, 2 error)\n"
             "export convert for other tools: --format perfetto (Chrome/Perfetto JSON for\n"
@@ -248,12 +248,22 @@ static int cmd_stats(int argc, char **argv)
         printf("%s: %" PRIu64 " events, virtual time %" PRIu64 " .. %" PRIu64 " ps\n", path,
                st->events, st->first_ts, st->last_ts);
     print_group(&st->all, csv, "all");
+    /* each partition, then its VPs (the groups are sorted by partition, then VP with the
+     * partition's own group, VP NONE, last) */
     for (unsigned k = 0; k < st->ngroups; k++) {
-        if (st->groups[k].partition == TRACE_ID_NONE)
+        const struct trace_group *g = &st->groups[k];
+        if (g->partition == TRACE_ID_NONE || g->vp != TRACE_ID_NONE)
             continue;
-        char label[32];
-        snprintf(label, sizeof label, "partition %u", st->groups[k].partition);
-        print_group(&st->groups[k], csv, label);
+        char label[48];
+        snprintf(label, sizeof label, "partition %u", g->partition);
+        print_group(g, csv, label);
+        for (unsigned j = 0; j < st->ngroups; j++) {
+            const struct trace_group *v = &st->groups[j];
+            if (v->partition != g->partition || v->vp == TRACE_ID_NONE)
+                continue;
+            snprintf(label, sizeof label, "partition %u vp %u", v->partition, v->vp);
+            print_group(v, csv, label);
+        }
     }
     trace_stats_free(st);
     free(st);

@@ -1,6 +1,6 @@
 /* trace_stats.h — statistics over a trace in the spirit of `perf kvm stat`: VM exits by reason
  * with the cycles the root spent handling them, hypercalls by call code with their latency, and
- * interrupt deliveries by vector; for the whole trace and per partition.
+ * interrupt deliveries by vector; for the whole trace, per partition and per virtual processor.
  *
  * Invariants:
  *  - The handling time of an exit is the root_cycles of the next vm_entry on the same logical
@@ -34,6 +34,7 @@ struct trace_minmax {
 
 struct trace_group {
     uint16_t partition;                         /* TRACE_ID_NONE: not known / all */
+    uint16_t vp;                                /* TRACE_ID_NONE: the whole partition */
     struct trace_minmax exits[TRACE_STATS_REASONS];
     struct trace_minmax hcalls[0x10000 / 64];   /* hypercall codes 0..1023 (TLFS range used) */
     uint64_t irq[256];                          /* deliveries by vector */
@@ -46,10 +47,11 @@ struct trace_stats {
     uint64_t first_ts, last_ts;
     struct trace_group all;
     unsigned ngroups;
-    struct trace_group *groups;                 /* per partition, ascending */
+    struct trace_group *groups;                 /* by (partition, vp) ascending: a partition's
+                                                   VPs, then the partition itself (vp NONE) */
     /* per-processor pairing state */
     int64_t pending_exit[TRACE_STATS_MAX_LP];   /* reason of the unmatched exit, or -1 */
-    uint16_t pending_part[TRACE_STATS_MAX_LP];
+    uint16_t pending_part[TRACE_STATS_MAX_LP], pending_vp[TRACE_STATS_MAX_LP];
     uint64_t (*raised)[256];    /* [lp][vector]: time of the undelivered raise + 1, or 0 */
 };
 

@@ -100,16 +100,72 @@ TEST(TraceStats, ExitsPairedWithTheNextEntryOnTheSameProcessor)
     EXPECT_EQ(st->all.exits[TRACE_STATS_REASONS - 1].total, 7u);
     EXPECT_EQ(st->all.exits[48].count, 1u);                      // EPT violation, open
     EXPECT_EQ(st->all.exits[48].timed, 0u);
-    ASSERT_EQ(st->ngroups, 3u);                 // partitions 1, 2 and "unknown" (the raises)
-    EXPECT_EQ(st->groups[2].partition, TRACE_ID_NONE);
+    // partition 1 VP 0, partition 1, partition 2 VP 0, partition 2, and "unknown" (the raises)
+    ASSERT_EQ(st->ngroups, 5u);
+    EXPECT_EQ(st->groups[4].partition, TRACE_ID_NONE);
     EXPECT_EQ(st->groups[0].partition, 1u);
-    EXPECT_EQ(st->groups[0].exits[10].total, 400u);
-    EXPECT_EQ(st->groups[1].exits[10].total, 50u);
+    EXPECT_EQ(st->groups[0].vp, 0u);
+    EXPECT_EQ(st->groups[1].partition, 1u);
+    EXPECT_EQ(st->groups[1].vp, TRACE_ID_NONE);
+    EXPECT_EQ(st->groups[1].exits[10].total, 400u);
+    EXPECT_EQ(st->groups[0].exits[10].total, 400u);     // its only VP
+    EXPECT_EQ(st->groups[3].exits[10].total, 50u);
     EXPECT_EQ(st->all.hcalls[0x5c].count, 2u);
     EXPECT_EQ(st->all.hcalls[0x5c].total, 2000u);
     EXPECT_EQ(st->all.hcalls[0x5c].min, 900u);
-    EXPECT_EQ(st->groups[1].irq[0x30], 1u);
-    EXPECT_EQ(st->groups[0].irq[0x30], 0u);
+    EXPECT_EQ(st->groups[3].irq[0x30], 1u);
+    EXPECT_EQ(st->groups[2].irq[0x30], 1u);
+    EXPECT_EQ(st->groups[1].irq[0x30], 0u);
+    trace_stats_free(st);
+    free(st);
+    trace_reader_close(r);
+    rm_trace(dir);
+}
+
+TEST(TraceStats, PerVirtualProcessorGroups)
+{
+    char t[] = "/tmp/hvsim-stats-XXXXXX";
+    ASSERT_NE(mkdtemp(t), nullptr);
+    std::string dir = t;
+    char err[256];
+    trace_writer *w = trace_writer_open(dir.c_str(), 2, TRACE_CAT_ALL, nullptr, 0, err, sizeof err);
+    ASSERT_NE(w, nullptr) << err;
+    // partition 3: VP 0 on lp0 (HLT handled in 70 cycles), VP 1 on lp1 (two I/O exits, 20 and 40
+    // cycles; one hypercall of latency 500); the exits interleave in time
+    uint64_t x[8] = { 0x1000, 12, 0, 0, 1, 0, 0, 0 };
+    trace_emit(w, 0, TEV_VM_EXIT, 10, 10, 3, 0, x);
+    x[1] = 30;
+    trace_emit(w, 1, TEV_VM_EXIT, 11, 11, 3, 1, x);
+    uint64_t e[4] = { 0x1000, 0, 20, 0 };
+    trace_emit(w, 1, TEV_VM_ENTRY, 12, 12, 3, 1, e);
+    e[2] = 70;
+    trace_emit(w, 0, TEV_VM_ENTRY, 13, 13, 3, 0, e);
+    trace_emit(w, 1, TEV_VM_EXIT, 14, 14, 3, 1, x);
+    e[2] = 40;
+    trace_emit(w, 1, TEV_VM_ENTRY, 15, 15, 3, 1, e);
+    uint64_t hc[8] = { 0x46, 0, 0, 0, 0, 0, 500, 1 };
+    trace_emit(w, 1, TEV_HYPERCALL, 16, 16, 3, 1, hc);
+    ASSERT_EQ(trace_writer_close(w, err, sizeof err), 0) << err;
+    trace_reader *r = trace_reader_open(dir.c_str(), err, sizeof err);
+    ASSERT_NE(r, nullptr) << err;
+    trace_stats *st = (trace_stats *)malloc(sizeof *st);
+    ASSERT_EQ(trace_stats_compute(r, st), 0);
+    ASSERT_EQ(st->ngroups, 3u);                 // (3, 0), (3, 1), (3, all)
+    const trace_group &vp0 = st->groups[0], &vp1 = st->groups[1], &p3 = st->groups[2];
+    EXPECT_EQ(vp0.vp, 0u);
+    EXPECT_EQ(vp1.vp, 1u);
+    EXPECT_EQ(p3.vp, TRACE_ID_NONE);
+    EXPECT_EQ(vp0.exits[12].count, 1u);
+    EXPECT_EQ(vp0.exits[12].total, 70u);
+    EXPECT_EQ(vp0.exits[30].count, 0u);
+    EXPECT_EQ(vp1.exits[30].count, 2u);
+    EXPECT_EQ(vp1.exits[30].total, 60u);
+    EXPECT_EQ(vp1.exits[30].min, 20u);
+    EXPECT_EQ(vp1.exits[30].max, 40u);
+    EXPECT_EQ(vp1.hcalls[0x46].total, 500u);
+    EXPECT_EQ(vp0.hcalls[0x46].count, 0u);
+    EXPECT_EQ(p3.exits[30].count, 2u);
+    EXPECT_EQ(p3.exits[12].total, 70u);
     trace_stats_free(st);
     free(st);
     trace_reader_close(r);
