@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hv/abi/tlfs.h"
 #include "hv/part/part.h"
 
 /* ------------------------------------------------------------------ provided by the core */
@@ -93,5 +94,38 @@ int synic_cpuid(struct hv_vp *vp, uint32_t leaf, uint32_t subleaf, uint32_t out[
 /* Synthetic MSRs (0x40000000-0x400000FF): 0 handled, -1 #GP, 1 not a synthetic MSR. */
 int synic_rdmsr(struct hv_vp *vp, uint32_t msr, uint64_t *val);
 int synic_wrmsr(struct hv_vp *vp, uint32_t msr, uint64_t val);
+
+/* ------------------------------------------------------------------ provided by hv/synic (SynIC) */
+
+/* TLFS "SynIC message delivery": post `msg` (header type, payload size, sender filled) to vp's
+ * SINT `sint`. HV_STATUS_INVALID_SYNIC_STATE unless SCONTROL.enable, SIMP enabled and the SINT
+ * unmasked; a free slot (type HVMSG_NONE) is written and the SINT's vector raised
+ * (vp_raise_irq, or as AutoEOI); a busy slot gets its message-pending flag and the message waits
+ * in the VP's queue (HV_STATUS_INSUFFICIENT_BUFFERS when that is full) until the guest writes
+ * EOM. HV_STATUS_SUCCESS otherwise. Callable from any LP (it serialises per VP). */
+uint16_t synic_post_message(struct hv_vp *vp, unsigned sint, const struct hv_message *msg);
+/* TLFS "SynIC event flags": set flag `flag` of SINT `sint` in vp's SIEF page; the SINT's vector is
+ * raised only on a 0 -> 1 change. HV_STATUS_INVALID_SYNIC_STATE as above (SIEFP instead of
+ * SIMP); HV_STATUS_SUCCESS otherwise. */
+uint16_t synic_signal_event(struct hv_vp *vp, unsigned sint, unsigned flag);
+
+/* Intercepts (docs/HYPERVISOR.md "Intercepts"): the exit handler of a child VP stops it with
+ * vmx_vp_stop(vp, HV_VP_INTERCEPT_SUSPENDED) (so vp->ctx holds its registers) and describes the
+ * access; hv/synic builds the TLFS intercept message (header.sender = the child's partition id)
+ * and posts it to the root's VP 0, SINT 0. The root completes the instruction with
+ * SetVpRegisters (RIP, RAX, ...) and resumes the VP by writing HV_REGISTER_INTERCEPT_SUSPEND = 0.
+ * If the message cannot be posted the child's partition is stopped and the reason logged. */
+struct hv_intercept {
+    uint32_t type;              /* HVMSG_X64_IO_PORT_INTERCEPT, HVMSG_UNMAPPED_GPA,
+                                   HVMSG_X64_MSR_INTERCEPT, HVMSG_UNRECOVERABLE_EXCEPTION, ... */
+    uint8_t insn_len;           /* of the intercepted instruction */
+    uint8_t access;             /* HV_INTERCEPT_ACCESS_READ 0 / WRITE 1 / EXECUTE 2 */
+    uint16_t port;              /* I/O: port, size (1, 2, 4), string and rep prefix */
+    uint8_t size;
+    bool string_op, rep;
+    uint64_t gpa, gva;          /* memory intercepts */
+    uint32_t msr;               /* MSR intercepts */
+};
+void synic_intercept(struct hv_vp *vp, const struct hv_intercept *ii);
 
 #endif
