@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # hvsim.sh — the two commands of the README quick start (and of CI):
 #
-#   ./hvsim.sh run    install what is missing, build, boot the demo kernel on hvsim's PC machine
+#   ./hvsim.sh run    install what is missing, build, run the default scenario (scenarios/)
 #   ./hvsim.sh test   install what is missing, build with -Werror, run every test (unit tests,
 #                     differential tests, target test programs and kernels), then again in an
 #                     ASan+UBSan build; ends with the line "N passed, M failed"
@@ -64,12 +64,18 @@ cmd_run() {
     say "building (make -j$JOBS in build/)"
     make -C "$ROOT/build" -j"$JOBS" >"$ROOT/build/make.log" 2>&1 ||
         { tail -40 "$ROOT/build/make.log" >&2; die "build failed (log: build/make.log)"; }
-    say "running: build/hvsim run tests/target/demo.cfg --kernel build/tests/target/demo.kernel"
-    "$ROOT/build/hvsim" run "$ROOT/tests/target/demo.cfg" --kernel "$ROOT/build/tests/target/demo.kernel"
+    # the product: the hypervisor, the root partition and its children (scenarios/default.cfg);
+    # the root powers the machine off by ACPI S5 once every child has finished (exit status 0)
+    say "running: build/hvsim run scenarios/default.cfg --trace build/default.trace"
+    rm -rf "$ROOT/build/default.trace"
+    "$ROOT/build/hvsim" run "$ROOT/scenarios/default.cfg" --trace "$ROOT/build/default.trace"
     local st=$?
-    [ $st -eq 1 ] && return 0    # debug-exit value 0: (0 << 1) | 1
-    say "demo ended with exit status $st"
-    return 1
+    if [ $st -ne 0 ]; then
+        say "the default scenario ended with exit status $st (want 0: ACPI soft-off)"
+        return 1
+    fi
+    say "build/hvsim trace stats build/default.trace"
+    "$ROOT/build/hvsim" trace stats "$ROOT/build/default.trace"
 }
 
 # ---- test ---------------------------------------------------------------------------------
@@ -314,7 +320,7 @@ case "${1:-}" in
 run) cmd_run ;;
 test) cmd_test ;;
 *)
-    echo "usage: ./hvsim.sh run    build and boot the demo kernel on hvsim (installs missing packages)"
+    echo "usage: ./hvsim.sh run    build and run the default scenario (hypervisor, root, children) on hvsim"
     echo "       ./hvsim.sh test   build and run every test; ends with 'N passed, M failed'"
     exit 2
     ;;

@@ -125,6 +125,10 @@ struct hv_intercept {
     bool string_op, rep;
     uint64_t gpa, gva;          /* memory intercepts */
     uint32_t msr;               /* MSR intercepts */
+    bool gva_valid;             /* memory intercepts: gva is the linear address (EPT exit
+                                   qualification bit 7) */
+    uint8_t insn_byte_count;    /* the instruction's bytes as read from the guest (0-16) */
+    uint8_t insn_bytes[16];
 };
 void synic_intercept(struct hv_vp *vp, const struct hv_intercept *ii);
 

@@ -58,6 +58,7 @@ int tracer_close(struct tracer *t, char *err, size_t errlen)
     free(t->diverge_regs);
     free(t->lp);
     free(t->map);
+    free(t->hc);
     memset(t, 0, sizeof *t);
     return rc;
 }

@@ -38,11 +38,13 @@ struct tracer_vmcs { uint64_t vmcs; uint16_t part, vp; };
 struct tracer_lp {
     uint64_t exit_cycles;       /* cycle count at the last VM exit (root time until the entry) */
     uint64_t entry_cycles;      /* cycle count at the last VM entry (guest time until the exit) */
-    /* a hypercall awaiting its return (traces/tracer_hcall.c): the TLFS input value decoded at
-     * the VMCALL exit, the VMCS, the guest RIP of the VMCALL and the exit's cycle count */
-    uint64_t hc_input, hc_vmcs, hc_rip, hc_cycles;
-    uint8_t hc_pending;         /* 1: a call is pending */
-    uint8_t hc_long;            /* 1: the caller was in 64-bit mode (RCX/RAX), 0: EDX:EAX */
+};
+
+/* A hypercall awaiting its return (traces/tracer_hcall.c), per VMCS: the TLFS input value
+ * decoded at the VMCALL exit, the guest RIP of the VMCALL and the exit's cycle count. */
+struct tracer_hcall {
+    uint64_t vmcs, input, rip, cycles;
+    uint8_t is_long;            /* 1: the caller was in 64-bit mode (RCX/RAX), 0: EDX:EAX */
 };
 
 struct tracer {
@@ -55,6 +57,8 @@ struct tracer {
     struct tracer_lp *lp;       /* [nlp] */
     struct tracer_vmcs *map;    /* VMCS identities, sorted by address */
     unsigned nmap, capmap;
+    struct tracer_hcall *hc;    /* pending hypercalls, one per VMCS at most, unordered */
+    unsigned nhc, caphc;
     /* verifying against a reference trace (traces/trace_verify.h), or NULL */
     struct trace_verify *verify;
     void (*on_diverge)(void *opaque);   /* asks the machine to stop */

@@ -10,7 +10,9 @@
  * EDX:EAX otherwise. Input value: call code 15:0, fast 16, variable header size 26:17, nested 31,
  * rep count 43:32, rep start index 59:48.
  *
- * The return: the next VM entry on that processor to the same VMCS. A VM entry loads no GPR
+ * The return: the next VM entry to the same VMCS, on whichever processor (a hypervisor may run
+ * other VPs on the processor before it resumes the caller: the root's VP that handles a message
+ * the call posted, say). A VM entry loads no GPR
  * other than RSP/RIP either (27.3.2), so what the hypervisor left in RAX (64-bit) or EDX:EAX
  * (32-bit) is the result value: status 15:0, reps completed 43:32. The event is written at the
  * entry, latency_cycles = entry cycles - exit cycles (the root's whole handling time including
@@ -23,16 +25,18 @@
  * (the reps completed so far, counted from the call's first element). The re-issued VMCALL is a
  * new call (its own event, rep_start = that index).
  *
- * Dropped calls: an entry that keeps the RIP at the VMCALL and injects an event (SDM 27.6: the
- * hypervisor refusing the call with #UD or #GP, TLFS "Hypercall Restrictions"), an entry to
- * another VMCS, or a VMLAUNCH (which needs a VMCLEAR of the VMCS since
- * the call: only VMCLEAR makes a launched VMCS clear, SDM 25.11.3/31.3), forgets the pending call
- * without an event. A processor has at most one pending call.
+ * Dropped calls: an entry to the VMCS that keeps the RIP at the VMCALL and injects an event
+ * (SDM 27.6: the hypervisor refusing the call with #UD or #GP, TLFS "Hypercall Restrictions"),
+ * or a VMLAUNCH of it (which needs a VMCLEAR since the call: only VMCLEAR makes a launched VMCS
+ * clear, SDM 25.11.3/31.3), forgets the pending call without an event. A VMCS has at most one
+ * pending call (a new VMCALL exit replaces it).
  *
  * Invariants: runs only while a trace is recorded (c->trace != NULL), and decodes only when the
  * hcall category is on; reads machine state, never writes it.
  */
 #include "traces/tracer.h"
+
+#include <stdlib.h>
 
 #include "cpu/cpu.h"
 #include "cpu/vmx_exit.h"
@@ -56,46 +60,71 @@ static uint64_t hc_reg(const struct cpu *c, int is_long, int gpr64)
     return ((uint64_t)(uint32_t)c->gpr[R_RDX] << 32) | (uint32_t)c->gpr[R_RAX];
 }
 
+/* The pending call of `vmcs`, or NULL. */
+static struct tracer_hcall *hc_find(struct tracer *t, uint64_t vmcs)
+{
+    for (unsigned k = 0; k < t->nhc; k++)
+        if (t->hc[k].vmcs == vmcs)
+            return &t->hc[k];
+    return NULL;
+}
+
+static void hc_forget(struct tracer *t, struct tracer_hcall *h)
+{
+    *h = t->hc[--t->nhc];
+}
+
 void tracer_hcall_exit(struct tracer *t, const struct cpu *c)
 {
-    if (!tracer_wants(t, TRACE_CAT_HCALL) || (unsigned)c->id >= t->nlp)
+    if (!tracer_wants(t, TRACE_CAT_HCALL))
         return;
     if (c->vmx.vmcs[VMCS_EXIT_REASON] != VMX_EXIT_VMCALL)
         return;                     /* other exits leave a pending call alone */
-    struct tracer_lp *l = &t->lp[c->id];
-    l->hc_long = (uint8_t)hc_long_mode(c);
-    l->hc_input = hc_reg(c, l->hc_long, R_RCX);
-    l->hc_vmcs = c->vmx.vmcs_ptr;
-    l->hc_rip = c->vmx.vmcs[VMCS_GUEST_RIP];
-    l->hc_cycles = cpu_cycles_now(c);
-    l->hc_pending = 1;
+    struct tracer_hcall *h = hc_find(t, c->vmx.vmcs_ptr);
+    if (!h) {
+        if (t->nhc == t->caphc) {
+            unsigned ncap = t->caphc ? 2 * t->caphc : 16;
+            struct tracer_hcall *n = realloc(t->hc, ncap * sizeof *n);
+            if (!n)
+                return;             /* this call gets no event */
+            t->hc = n;
+            t->caphc = ncap;
+        }
+        h = &t->hc[t->nhc++];
+    }
+    h->vmcs = c->vmx.vmcs_ptr;
+    h->is_long = (uint8_t)hc_long_mode(c);
+    h->input = hc_reg(c, h->is_long, R_RCX);
+    h->rip = c->vmx.vmcs[VMCS_GUEST_RIP];
+    h->cycles = cpu_cycles_now(c);
 }
 
 void tracer_hcall_entry(struct tracer *t, const struct cpu *c, int launch)
 {
-    if (!t || (unsigned)c->id >= t->nlp)
+    if (!t || !t->nhc)
         return;
-    struct tracer_lp *l = &t->lp[c->id];
-    if (!l->hc_pending)
+    struct tracer_hcall *h = hc_find(t, c->vmx.vmcs_ptr);
+    if (!h)
         return;
-    l->hc_pending = 0;
-    if (launch || c->vmx.vmcs_ptr != l->hc_vmcs || !tracer_wants(t, TRACE_CAT_HCALL))
-        return;                     /* another VMCS, or this one was cleared: dropped */
-    uint64_t in = l->hc_input, done, status;
-    int completed = c->vmx.vmcs[VMCS_GUEST_RIP] != l->hc_rip;
+    struct tracer_hcall call = *h;
+    hc_forget(t, h);
+    if (launch || !tracer_wants(t, TRACE_CAT_HCALL))
+        return;                     /* this VMCS was cleared since the call: dropped */
+    uint64_t in = call.input, done, status;
+    int completed = c->vmx.vmcs[VMCS_GUEST_RIP] != call.rip;
     if (!completed && (c->vmx.vmcs[VMCS_ENTRY_INTR_INFO] & VMX_INTR_VALID))
         return;                     /* RIP kept to deliver an event (#UD, #GP): no return */
     if (completed) {
-        uint64_t res = hc_reg(c, l->hc_long, R_RAX);
+        uint64_t res = hc_reg(c, call.is_long, R_RAX);
         status = tracer_hc_status(res);
         done = tracer_hc_reps_done(res);
     } else {                        /* continuation: the updated input value */
         status = 0;
-        done = tracer_hc_rep_start(hc_reg(c, l->hc_long, R_RCX));
+        done = tracer_hc_rep_start(hc_reg(c, call.is_long, R_RCX));
     }
     uint64_t now = cpu_cycles_now(c);
     uint64_t v[8] = { tracer_hc_code(in), tracer_hc_fast(in), tracer_hc_rep_count(in),
-                      tracer_hc_rep_start(in), status, done, now - l->hc_cycles,
+                      tracer_hc_rep_start(in), status, done, now - call.cycles,
                       (uint64_t)completed };
     tracer_cpu(t, c, TEV_HYPERCALL, v);
 }

@@ -71,6 +71,8 @@
 #define HVCALL_CREATE_VP                      0x004E
 #define HVCALL_GET_VP_REGISTERS               0x0050
 #define HVCALL_SET_VP_REGISTERS               0x0051
+#define HVCALL_DELETE_PORT                    0x0058
+#define HVCALL_DISCONNECT_PORT                0x005B
 #define HVCALL_POST_MESSAGE                   0x005C
 #define HVCALL_SIGNAL_EVENT                   0x005D
 #define HVCALL_CREATE_PORT                    0x0095
@@ -279,6 +281,28 @@ HV_STATIC_ASSERT(sizeof(struct hv_message) == HV_MESSAGE_SIZE, "message slot");
 HV_STATIC_ASSERT(offsetof(struct hv_message, payload) == 16, "message payload");
 HV_STATIC_ASSERT(sizeof(struct hv_message_page) == HV_PAGE_SIZE, "message page");
 
+/* ------------------------------------------------------------------ synthetic timers (TLFS 12) */
+/* STIMERx_CONFIG = 0x400000B0 + 2x, STIMERx_COUNT = 0x400000B1 + 2x (Linux hyperv-tlfs.h). */
+#define HV_STIMER_COUNT               4
+#define HV_STIMER_ENABLE              (1ull << 0)
+#define HV_STIMER_PERIODIC            (1ull << 1)
+#define HV_STIMER_LAZY                (1ull << 2)
+#define HV_STIMER_AUTOENABLE          (1ull << 3)
+#define HV_STIMER_APIC_VECTOR(cfg)    ((uint8_t)((cfg) >> 4))      /* 11:4, direct mode */
+#define HV_STIMER_DIRECT_MODE         (1ull << 12)
+#define HV_STIMER_SINT(cfg)           ((unsigned)((cfg) >> 16) & 0xFu)  /* 19:16 */
+#define HV_STIMER_CONFIG_VALID        0xF1FFFull   /* 15:13 and 63:20 are reserved */
+/* CPUID 0x40000003 EDX[19]: direct-mode synthetic timers available. */
+#define HV_STIMER_DIRECT_MODE_AVAILABLE (1u << 19)
+/* The payload of an HVMSG_TIMER_EXPIRED message (Linux struct hv_timer_message_payload). */
+struct hv_timer_message_payload {
+    uint32_t timer_index;
+    uint32_t reserved;
+    uint64_t expiration_time;       /* the expiry it reports, 100 ns reference time */
+    uint64_t delivery_time;         /* the reference time when the message was written */
+} __attribute__((packed));
+HV_STATIC_ASSERT(sizeof(struct hv_timer_message_payload) == 24, "timer message payload");
+
 /* ------------------------------------------------------------------ register names (TLFS 7.9) */
 #define HV_REGISTER_EXPLICIT_SUSPEND   0x00000000u
 #define HV_REGISTER_INTERCEPT_SUSPEND  0x00000001u
@@ -461,5 +485,181 @@ struct hv_input_start_vp {
     struct hv_initial_vp_context vp_context;
 } __attribute__((packed));
 HV_STATIC_ASSERT(sizeof(struct hv_input_start_vp) == 240, "start VP input");
+
+/* ------------------------------------------------------------------ ports and connections
+ * (TLFS 11.11 "Inter-Partition Communication"; Linux include/hyperv/hvhdk.h hv_port_info,
+ * hv_connection_info, hv_input_create_port, hv_input_connect_port, hv_input_delete_port,
+ * hv_input_disconnect_port; hvgdk_mini.h hv_input_post_message / hv_input_signal_event). Port
+ * and connection ids are 24 bits (bits 31:24 reserved). */
+#define HV_PORT_TYPE_MESSAGE  1u
+#define HV_PORT_TYPE_EVENT    2u
+#define HV_PORT_TYPE_MONITOR  3u
+#define HV_PORT_TYPE_DOORBELL 4u
+#define HV_PORT_ID_MASK       0x00FFFFFFu
+#define HV_EVENT_FLAGS_COUNT  (256u * 8u)     /* flags per SINT in the SIEF page */
+
+struct hv_port_info {
+    uint32_t port_type;
+    uint32_t padding;
+    union {
+        struct { uint32_t target_sint, target_vp; uint64_t rsvdz; } message_port_info;
+        struct {
+            uint32_t target_sint, target_vp;
+            uint16_t base_flag_number, flag_count;
+            uint32_t rsvdz;
+        } event_port_info;
+        struct { uint64_t monitor_address, rsvdz; } monitor_port_info;
+        struct { uint32_t target_sint, target_vp; uint64_t rsvdz; } doorbell_port_info;
+    };
+} __attribute__((packed));
+HV_STATIC_ASSERT(sizeof(struct hv_port_info) == 24, "port info");
+
+struct hv_connection_info {
+    uint32_t port_type;
+    uint32_t padding;
+    union {
+        struct { uint64_t rsvdz; } message_connection_info;
+        struct { uint64_t rsvdz; } event_connection_info;
+        struct { uint64_t monitor_address; } monitor_connection_info;
+        struct { uint64_t gpa, trigger_value, flags; } doorbell_connection_info;
+    };
+} __attribute__((packed));
+HV_STATIC_ASSERT(sizeof(struct hv_connection_info) == 32, "connection info");
+
+/* HvCallCreatePort (0x95). */
+struct hv_input_create_port {
+    uint64_t port_partition_id;
+    uint32_t port_id;
+    uint8_t port_vtl;
+    uint8_t min_connection_vtl;
+    uint16_t padding;
+    uint64_t connection_partition_id;
+    struct hv_port_info port_info;
+    uint64_t proximity_domain_info;
+} __attribute__((packed));
+HV_STATIC_ASSERT(sizeof(struct hv_input_create_port) == 56, "create port input");
+HV_STATIC_ASSERT(offsetof(struct hv_input_create_port, port_info) == 24, "create port: info");
+
+/* HvCallConnectPort (0x96). */
+struct hv_input_connect_port {
+    uint64_t connection_partition_id;
+    uint32_t connection_id;
+    uint8_t connection_vtl;
+    uint8_t rsvdz0;
+    uint16_t rsvdz1;
+    uint64_t port_partition_id;
+    uint32_t port_id;
+    uint32_t reserved2;
+    struct hv_connection_info connection_info;
+    uint64_t proximity_domain_info;
+} __attribute__((packed));
+HV_STATIC_ASSERT(sizeof(struct hv_input_connect_port) == 72, "connect port input");
+HV_STATIC_ASSERT(offsetof(struct hv_input_connect_port, connection_info) == 32,
+                 "connect port: info");
+
+/* HvCallDeletePort (0x58) and HvCallDisconnectPort (0x5B): fast, 16 bytes. */
+struct hv_input_delete_port {
+    uint64_t port_partition_id;
+    uint32_t port_id;
+    uint32_t reserved;
+} __attribute__((packed));
+struct hv_input_disconnect_port {
+    uint64_t connection_partition_id;
+    uint32_t connection_id;
+    uint32_t flags;                 /* bit 0 is_doorbell (must be 0 here), 31:1 reserved */
+} __attribute__((packed));
+HV_STATIC_ASSERT(sizeof(struct hv_input_delete_port) == 16, "delete port input");
+HV_STATIC_ASSERT(sizeof(struct hv_input_disconnect_port) == 16, "disconnect port input");
+
+/* HvCallPostMessage (0x5C): the type must be non-zero with bit 31 clear, the size <= 240. */
+struct hv_input_post_message {
+    uint32_t connection_id;
+    uint32_t reserved;
+    uint32_t message_type;
+    uint32_t payload_size;
+    uint64_t payload[HV_MESSAGE_PAYLOAD_QWORD_COUNT];
+} __attribute__((packed));
+HV_STATIC_ASSERT(sizeof(struct hv_input_post_message) == 256, "post message input");
+
+/* HvCallSignalEvent (0x5D, fast allowed): the flag number is relative to the port's base. */
+struct hv_input_signal_event {
+    uint32_t connection_id;
+    uint16_t flag_number;
+    uint16_t rsvdz;
+} __attribute__((packed));
+HV_STATIC_ASSERT(sizeof(struct hv_input_signal_event) == 8, "signal event input");
+
+/* ------------------------------------------------------------------ intercept messages
+ * (TLFS 11.10 / Linux include/hyperv/hvhdk.h hv_x64_intercept_message_header,
+ * hv_x64_io_port_intercept_message, hv_x64_memory_intercept_message,
+ * hv_x64_msr_intercept_message). Every intercept message starts with the 40-byte header. */
+#define HV_INTERCEPT_ACCESS_READ    0u
+#define HV_INTERCEPT_ACCESS_WRITE   1u
+#define HV_INTERCEPT_ACCESS_EXECUTE 2u
+
+/* HV_X64_VP_EXECUTION_STATE bits. */
+#define HV_X64_EXEC_CPL_MASK          0x0003u
+#define HV_X64_EXEC_CR0_PE            (1u << 2)
+#define HV_X64_EXEC_CR0_AM            (1u << 3)
+#define HV_X64_EXEC_EFER_LMA          (1u << 4)
+#define HV_X64_EXEC_DEBUG_ACTIVE      (1u << 5)
+#define HV_X64_EXEC_INTERRUPTION_PENDING (1u << 6)
+#define HV_X64_EXEC_INTERRUPT_SHADOW  (1u << 12)
+
+struct hv_x64_intercept_message_header {
+    uint32_t vp_index;
+    uint8_t instruction_length_cr8;     /* 3:0 instruction length, 7:4 CR8 (exo only: 0) */
+    uint8_t intercept_access_type;
+    uint16_t execution_state;
+    struct hv_x64_segment_register cs_segment;
+    uint64_t rip;
+    uint64_t rflags;
+} __attribute__((packed));
+HV_STATIC_ASSERT(sizeof(struct hv_x64_intercept_message_header) == 40, "intercept header");
+
+/* access_info: 2:0 access size (1, 2, 4), 3 string op, 4 REP prefix. */
+#define HV_X64_IO_ACCESS_STRING (1u << 3)
+#define HV_X64_IO_ACCESS_REP    (1u << 4)
+struct hv_x64_io_port_intercept_message {
+    struct hv_x64_intercept_message_header header;
+    uint16_t port_number;
+    uint8_t access_info;
+    uint8_t instruction_byte_count;
+    uint32_t reserved;
+    uint64_t rax;
+    uint8_t instruction_bytes[16];
+    struct hv_x64_segment_register ds_segment;
+    struct hv_x64_segment_register es_segment;
+    uint64_t rcx;
+    uint64_t rsi;
+    uint64_t rdi;
+} __attribute__((packed));
+HV_STATIC_ASSERT(sizeof(struct hv_x64_io_port_intercept_message) == 128, "I/O intercept");
+HV_STATIC_ASSERT(offsetof(struct hv_x64_io_port_intercept_message, rax) == 48, "I/O: rax");
+
+/* memory_access_info: 0 GVA valid, 1 GVA->GPA translation valid. */
+#define HV_X64_MEM_ACCESS_GVA_VALID     (1u << 0)
+#define HV_X64_MEM_ACCESS_GVA_GPA_VALID (1u << 1)
+struct hv_x64_memory_intercept_message {
+    struct hv_x64_intercept_message_header header;
+    uint32_t cache_type;
+    uint8_t instruction_byte_count;
+    uint8_t memory_access_info;
+    uint8_t tpr_priority;
+    uint8_t reserved1;
+    uint64_t guest_virtual_address;
+    uint64_t guest_physical_address;
+    uint8_t instruction_bytes[16];
+} __attribute__((packed));
+HV_STATIC_ASSERT(sizeof(struct hv_x64_memory_intercept_message) == 80, "memory intercept");
+
+struct hv_x64_msr_intercept_message {
+    struct hv_x64_intercept_message_header header;
+    uint32_t msr_number;
+    uint32_t reserved;
+    uint64_t rdx;
+    uint64_t rax;
+} __attribute__((packed));
+HV_STATIC_ASSERT(sizeof(struct hv_x64_msr_intercept_message) == 64, "MSR intercept");
 
 #endif

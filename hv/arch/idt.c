@@ -10,6 +10,7 @@
  *    panicked (hv_panicking) halts this LP silently;
  *  - HV_VECTOR_KICK: this_lp()->resched = 1, EOI (another LP wants this one to look at its run
  *    list, hv_svc.h vp_kick);
+ *  - HV_VECTOR_TIMER: EOI (the idle LP's wake-up, lapic_timer.c);
  *  - HV_VECTOR_SPURIOUS: nothing, and no EOI (SDM 11.9);
  *  - any other vector (a device interrupt while the hypervisor runs with IF = 1, e.g. in the idle
  *    HLT): hv_vmx_host_irq(vector) if hv/vmx provides it (it forwards the vector to the root),
@@ -18,6 +19,7 @@
  * non-fatal vectors.
  */
 #include "hv/arch/arch.h"
+#include "hv/arch/lapic_timer.h"
 #include "hv/hv_svc.h"
 #include "krt/krt.h"
 
@@ -91,6 +93,10 @@ void hv_trap(struct hv_trap_frame *f)
     if (v == HV_VECTOR_KICK) {
         this_lp()->resched = 1;
         lapic_eoi();
+        return;
+    }
+    if (v == HV_VECTOR_TIMER) {
+        lapic_eoi();        /* lapic_timer.c: it only ends the idle LP's HLT */
         return;
     }
     if (v == HV_VECTOR_SPURIOUS)

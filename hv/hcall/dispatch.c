@@ -75,6 +75,18 @@ const struct hc_entry hc_table[] = {
     { HVCALL_SET_VP_REGISTERS, HC_REP, PRIV_NONE, sizeof(struct hv_input_vp_registers),
       sizeof(struct hv_register_assoc), 0, 0, hc_set_vp_registers },
     { HVCALL_START_VP, 0, P_CREATE, sizeof(struct hv_input_start_vp), 0, 0, 0, hc_start_vp },
+    { HVCALL_CREATE_PORT, 0, HV_PRIV_CREATE_PORT, sizeof(struct hv_input_create_port), 0, 0, 0,
+      hc_create_port },
+    { HVCALL_CONNECT_PORT, 0, HV_PRIV_CONNECT_PORT, sizeof(struct hv_input_connect_port), 0, 0,
+      0, hc_connect_port },
+    { HVCALL_DELETE_PORT, HC_FAST, HV_PRIV_CREATE_PORT, sizeof(struct hv_input_delete_port), 0,
+      0, 0, hc_delete_port },
+    { HVCALL_DISCONNECT_PORT, HC_FAST, HV_PRIV_CONNECT_PORT,
+      sizeof(struct hv_input_disconnect_port), 0, 0, 0, hc_disconnect_port },
+    { HVCALL_POST_MESSAGE, 0, HV_PRIV_POST_MESSAGES, sizeof(struct hv_input_post_message), 0, 0,
+      0, hc_post_message },
+    { HVCALL_SIGNAL_EVENT, HC_FAST, HV_PRIV_SIGNAL_EVENTS, sizeof(struct hv_input_signal_event),
+      0, 0, 0, hc_signal_event },
 };
 const unsigned hc_table_len = sizeof(hc_table) / sizeof(hc_table[0]);
 
@@ -187,6 +199,8 @@ static uint16_t run(struct hv_vp *vp, struct hc_call *c, uint8_t *in_buf, uint8_
     if (rep && status == HV_STATUS_SUCCESS && x.rep_done < rep_count)
         return status;      /* continuation: the resume (if any) waits for the last exit */
     if (x.resume && status == HV_STATUS_SUCCESS) {
+        /* the context written above is visible before the VP's LP sees RUNNABLE */
+        __atomic_thread_fence(__ATOMIC_RELEASE);
         x.resume->state = HV_VP_RUNNABLE;
         vp_kick(x.resume);
     }

@@ -187,8 +187,10 @@ static uint16_t reg_set(struct hc_ctx *x, struct hv_vp *vp, uint32_t name,
     } else if (name == HV_REGISTER_INTERCEPT_SUSPEND) {
         if (v->reg64 != 0)
             return HV_STATUS_INVALID_PARAMETER;
-        if (vp->state == HV_VP_INTERCEPT_SUSPENDED)
+        if (vp->state == HV_VP_INTERCEPT_SUSPENDED) {
             x->resume = vp;
+            c->dirty = true;    /* the VP's LP loads vp->ctx before the next entry */
+        }
         return HV_STATUS_SUCCESS;
     } else
         return HV_STATUS_INVALID_PARAMETER;

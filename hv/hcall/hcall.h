@@ -78,5 +78,11 @@ uint16_t hc_create_vp(struct hc_ctx *x);
 uint16_t hc_get_vp_registers(struct hc_ctx *x);
 uint16_t hc_set_vp_registers(struct hc_ctx *x);
 uint16_t hc_start_vp(struct hc_ctx *x);
+uint16_t hc_create_port(struct hc_ctx *x);          /* hc_port.c */
+uint16_t hc_connect_port(struct hc_ctx *x);
+uint16_t hc_delete_port(struct hc_ctx *x);
+uint16_t hc_disconnect_port(struct hc_ctx *x);
+uint16_t hc_post_message(struct hc_ctx *x);
+uint16_t hc_signal_event(struct hc_ctx *x);
 
 #endif

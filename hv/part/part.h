@@ -79,12 +79,28 @@ struct hv_vp_arch {
     volatile bool clear_req;        /* vp_arch_destroy asks vp->lp to VMCLEAR it (hv/vmx) */
 };
 
+/* Messages a VP's SynIC holds back while their slot is busy (hv/synic/message.c): at most
+ * HV_SYNIC_QUEUE_POSTED of them posted by partitions, the rest kept for the hypervisor's own
+ * (intercept, timer) messages. */
+#define HV_SYNIC_QUEUE_LEN 8
+#define HV_SYNIC_QUEUE_POSTED 4
+
 /* What hv/synic keeps per VP (TLFS synthetic MSRs and SynIC). */
 struct hv_synic_vp {
     uint64_t scontrol, siefp, simp, sint[16];
     uint64_t stimer_config[4], stimer_count[4];
     uint64_t stimer_due[4];         /* TSC of the next expiry, 0: not armed */
+    uint64_t stimer_exp[4];         /* hv/synic/stimer.c: the expiry (100 ns reference time)
+                                     * that stimer_due stands for, or that waits for a slot */
+    uint8_t stimer_waiting;         /* hv/synic/stimer.c: timers whose expiry waits for a free
+                                     * message slot (bit x: timer x) */
     uint16_t msg_pending;           /* SINTs with a message waiting for a free slot */
+    /* hv/synic/message.c: messages waiting for their SINT's slot (FIFO), under `lock` */
+    volatile uint32_t lock;
+    uint8_t queue_head, queue_count;
+    uint8_t queue_sint[HV_SYNIC_QUEUE_LEN];
+    uint8_t queue_posted[HV_SYNIC_QUEUE_LEN];   /* 1: posted by a partition (HvCallPostMessage) */
+    uint64_t queue_msg[HV_SYNIC_QUEUE_LEN][32]; /* struct hv_message (256 bytes) */
 };
 
 struct hv_partition;
@@ -117,6 +133,7 @@ struct hv_partition {
     uint64_t guest_os_id;           /* MSR 0x40000000 (per partition, TLFS) */
     uint64_t hypercall_msr;         /* MSR 0x40000001 */
     uint64_t ref_tsc_msr;           /* MSR 0x40000021 */
+    uint64_t ref_time_tsc;          /* TSC at creation: reference time 0 (TLFS 12.4) */
     struct hv_pool pool;            /* deposited pages (the root: the hypervisor's pool) */
     struct hv_ept ept;
     uint32_t nvps;

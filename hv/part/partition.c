@@ -17,6 +17,7 @@
 
 #include "hv/hv_svc.h"
 #include "hv/part/annot.h"
+#include "hv/synic/synic.h"
 #include "krt/krt.h"
 #ifdef HV_TARGET
 #include "hv/arch/lp.h"
@@ -130,6 +131,7 @@ struct hv_partition *hv_part_create(struct hv_partition *parent, const char *nam
         memset(p, 0, sizeof(*p));
         p->id = k + 1;
         p->state = HV_PART_CREATED;
+        p->ref_time_tsc = hv_rdtsc();   /* TLFS 12.4: reference time 0 at creation */
         p->privileges = HV_CHILD_DEFAULT_PRIVILEGES;
         p->parent = parent;
         vp_limit[k] = 0;
@@ -182,6 +184,7 @@ void hv_part_delete(struct hv_partition *p)
                (unsigned long long)p->id, (unsigned long long)(p->pool.total_pages - given),
                (unsigned long long)p->pool.total_pages);
     nshared[p->id - 1] = 0;
+    synic_ports_partition_deleted(p->id);   /* its ports and connections (hv/synic/port.c) */
     hv_annotate(HVSIM_ANNOT_PARTITION_DELETE, p->id, 0, 0, 0);
     uint64_t id = p->id;
     memset(p, 0, sizeof(*p));

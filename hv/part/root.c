@@ -386,6 +386,7 @@ void hv_root_start(void)
     memcpy(p->name, "root", 5);
     p->privileges = HV_ROOT_PRIVILEGES;
     p->state = HV_PART_FINALIZED;
+    p->ref_time_tsc = hv_rdtsc();   /* TLFS 12.4: reference time 0 at creation */
     hv_annotate(HVSIM_ANNOT_PARTITION_CREATE, p->id, name_qword(p->name, 0),
                 name_qword(p->name, 1), name_qword(p->name, 2));
     if (ept_init(&p->ept, &hv_pool) != 0)

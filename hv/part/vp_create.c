@@ -4,7 +4,7 @@
  * Invariants: the VP object is one page of its partition's pool (never reachable through any
  * EPT); a VP is created NOT_STARTED with the architectural reset state of its registers
  * (SDM Vol. 3 10.1.1, table 10-1) in vp->ctx and its SynIC registers at their TLFS reset values
- * (SINTx masked); VP k runs on LP k mod hv_nlps for its whole life.
+ * (SINTx masked); VP k of partition id runs on LP (id + k) mod hv_nlps for its whole life.
  */
 #include "hv/part/partition.h"
 
@@ -42,7 +42,9 @@ int hv_vp_create(struct hv_partition *p, uint32_t index, struct hv_vp **out)
     memset(vp, 0, sizeof(*vp));
     vp->part = p;
     vp->index = index;
-    vp->lp = hv_nlps ? index % hv_nlps : 0;
+    /* spread partitions over the LPs: VP k of partition id runs on LP (id + k) mod n, so the
+     * first VPs of consecutive children do not all share LP 0 with the root's busiest VP */
+    vp->lp = hv_nlps ? (uint32_t)((p->id + index) % hv_nlps) : 0;
     vp->vpid = hv_vp_vpid(p->id, index);
     vp->state = HV_VP_NOT_STARTED;
     ctx_reset(&vp->ctx);

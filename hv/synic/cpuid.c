@@ -33,9 +33,10 @@ int synic_cpuid(struct hv_vp *vp, uint32_t leaf, uint32_t subleaf, uint32_t out[
         out[0] = HV_VERSION_BUILD;
         out[1] = HV_VERSION_MAJOR_MINOR;
         break;
-    case HYPERV_CPUID_FEATURES:                     /* 2.4.4: the privilege mask; EDX none */
+    case HYPERV_CPUID_FEATURES:                     /* 2.4.4: the privilege mask; EDX features */
         out[0] = (uint32_t)priv;
         out[1] = (uint32_t)(priv >> 32);
+        out[3] = HV_STIMER_DIRECT_MODE_AVAILABLE;   /* synthetic timers in direct mode */
         break;
     case HYPERV_CPUID_ENLIGHTMENT_INFO:             /* 2.4.5 */
         out[0] = HV_DEPRECATING_AEOI_RECOMMENDED;

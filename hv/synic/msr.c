@@ -13,9 +13,12 @@
  *    #GP (we do not overlay pages), as is a page that is not RAM. Once the locked bit is set, writes are ignored.
  *  - REFERENCE_TSC (0x40000021): bits 11:1 reserved (#GP); on enable the page gets
  *    {sequence 1, scale = 2^64 * 10^7 / TSC Hz, offset 0}; same #GP rule for an unmapped page.
- *  - SynIC and synthetic timer MSRs (0x40000080-0x400000B7) are storage only here: their
- *    values are kept per VP and read back; message/event delivery and timers are hv/synic's
- *    later piece. SVERSION reads 1; SINTx reject vectors 0-15 unless masked.
+ *  - SynIC MSRs (TLFS 11.8): SVERSION reads 1 (writes #GP); SCONTROL bit 0 only; SIEFP / SIMP
+ *    bits 11:1 reserved, and enabling one on a page that is not writable RAM of the partition is
+ *    a #GP (the page is not cleared); EOM reads 0, a write delivers waiting messages
+ *    (message.c), as does any write to SCONTROL, SIMP or SINTx; SINTx: 7:0 vector, 16 masked,
+ *    17 AutoEOI, vectors 0-15 rejected unless masked. Synthetic timer MSRs are stored here
+ *    (hv/synic/stimer.c runs them).
  * Invariants: the guest pages are written only after an ept_lookup with write permission in the
  * writer's own partition's EPT (synic_guest_page).
  */
@@ -23,6 +26,7 @@
 #include "hv/hv_svc.h"
 #include "hv/part/partition.h"
 #include "hv/synic/synic.h"
+#include "hv/synic/stimer.h"
 #include "krt/krt.h"
 
 void synic_vp_init(struct hv_vp *vp)
@@ -42,15 +46,6 @@ void *synic_guest_page(struct hv_vp *vp, uint64_t gpa)
     if ((perms & (EPT_R | EPT_W)) != (EPT_R | EPT_W) || !hv_part_is_ram(hpa))
         return NULL;
     return hv_hpa_ptr(hpa & ~0xFFFull);
-}
-
-uint64_t synic_time_ref_count(void)
-{
-    uint64_t tsc = hv_rdtsc(), hz = hv_tsc_hz();
-    if (hz == 0)
-        return 0;
-    /* tsc * 10^7 / hz without a 128-bit division: quotient and remainder separately */
-    return (tsc / hz) * HV_CLOCK_HZ + (tsc % hz) * HV_CLOCK_HZ / hz;
 }
 
 uint64_t synic_tsc_scale(uint64_t hz)
@@ -125,8 +120,8 @@ static int rd_vp_index(struct hv_vp *vp, uint32_t msr, uint64_t *v)
 
 static int rd_time_ref_count(struct hv_vp *vp, uint32_t msr, uint64_t *v)
 {
-    (void)vp, (void)msr;
-    *v = synic_time_ref_count();
+    (void)msr;
+    *v = synic_ref_time(vp->part);      /* stimer.c: 0 at the partition's creation */
     return 0;
 }
 
@@ -149,7 +144,7 @@ static int wr_reference_tsc(struct hv_vp *vp, uint32_t msr, uint64_t v)
         uint64_t scale = synic_tsc_scale(hv_tsc_hz());
         pg->tsc_sequence = 0;       /* invalid while it changes (TLFS 12.7.2) */
         pg->tsc_scale = scale;
-        pg->tsc_offset = 0;
+        pg->tsc_offset = synic_ref_tsc_offset(vp->part, scale);  /* stimer.c */
         pg->tsc_sequence = scale ? 1 : 0;
     }
     vp->part->ref_tsc_msr = v;
@@ -203,13 +198,19 @@ static int wr_synic(struct hv_vp *vp, uint32_t msr, uint64_t v)
 {
     if (msr == HV_X64_MSR_SVERSION)
         return -1;                  /* read-only */
-    if (msr == HV_X64_MSR_EOM)
-        return 0;                   /* delivery of the next message: hv/synic's later piece */
+    if (msr == HV_X64_MSR_EOM) {
+        synic_eom(vp);              /* TLFS 11.10.3: the next waiting messages (message.c) */
+        return 0;
+    }
     uint64_t *r = synic_reg(vp, msr);
     if (!r)
         return -1;
     if (msr == HV_X64_MSR_SIEFP || msr == HV_X64_MSR_SIMP) {
         if (v & 0xFFEull)
+            return -1;
+        /* the page must be writable RAM of the partition (we write into it, no overlay); it
+         * is not cleared (TLFS; QEMU SynIC v2): the guest owns its contents */
+        if ((v & 1) && !synic_guest_page(vp, v & ~0xFFFull))
             return -1;
     } else if (msr >= HV_X64_MSR_SINT0 && msr <= HV_X64_MSR_SINT15) {
         /* 7:0 vector, 16 masked, 17 auto-EOI; vectors 0-15 are invalid unless masked */
@@ -223,6 +224,10 @@ static int wr_synic(struct hv_vp *vp, uint32_t msr, uint64_t v)
             return -1;
     }
     *r = v;
+    /* a SynIC that can take messages again delivers what waits (SCONTROL, SIMP, SINTx) */
+    if (msr == HV_X64_MSR_SCONTROL || msr == HV_X64_MSR_SIMP ||
+        (msr >= HV_X64_MSR_SINT0 && msr <= HV_X64_MSR_SINT15))
+        synic_eom(vp);
     return 0;
 }
 
@@ -247,7 +252,7 @@ static const struct synic_msr msrs[] = {
       rd_tsc_frequency, NULL },
     { HV_X64_MSR_SCONTROL, HV_X64_MSR_SINT15, HV_MSR_SYNIC_AVAILABLE, rd_synic, wr_synic },
     { HV_X64_MSR_STIMER0_CONFIG, HV_X64_MSR_STIMER3_COUNT, HV_MSR_SYNTIMER_AVAILABLE,
-      rd_synic, wr_synic },
+      synic_stimer_rdmsr, synic_stimer_wrmsr },        /* hv/synic/stimer.c */
 };
 
 static const struct synic_msr *find(struct hv_vp *vp, uint32_t msr)

@@ -1,13 +1,16 @@
 /* exit.c — VM-exit dispatch by basic exit reason (SDM Vol. 3 Appendix C, chapter 27) and the
  * handlers of the scheduling group: external interrupts, the interrupt window, HLT, the
- * VMX-preemption timer, triple fault, INIT/SIPI, NMIs, and the default (log and stop the
- * partition). The instruction exits are in exit_insn.c, EPT violations in exit_ept.c.
+ * VMX-preemption timer, triple fault, INIT/SIPI, NMIs, a child's port I/O (an intercept message
+ * to the root, hv/synic/intercept.c), and the default (log and stop the partition; the root
+ * gets HVMSG_UNRECOVERABLE_EXCEPTION). The instruction exits are in exit_insn.c, EPT
+ * violations in exit_ept.c.
  *
  * Invariants: a handler returns 0 to re-enter the same VP, 1 to let the scheduler pick; a VP
  * leaving the runnable state has its context saved into vp->ctx first (part.h); nothing a guest
  * does panics the hypervisor except a fault of the root partition itself (triple fault).
  */
 #include "hv/arch/arch.h"
+#include "hv/arch/lapic_timer.h"
 #include "hv/vmx/vmx.h"
 #include "krt/krt.h"
 
@@ -56,6 +59,10 @@ void vmx_stop_partition(struct hv_vp *vp, const char *why)
     hv_log("vmx: partition %lu (%s) stopped by VP %u: %s\n", (unsigned long)p->id, p->name,
            vp->index, why);
     vmx_vp_stop(vp, HV_VP_STOPPED);
+    /* the root hears of it: TLFS HVMSG_UNRECOVERABLE_EXCEPTION with the VP's state (a triple
+     * fault, an unexpected exit, a failed VM entry), hv/synic/intercept.c */
+    struct hv_intercept ii = { .type = HVMSG_UNRECOVERABLE_EXCEPTION };
+    synic_intercept(vp, &ii);
     for (uint32_t i = 0; i < HV_MAX_VPS; i++) {
         struct hv_vp *o = p->vp[i];
         if (o && o != vp && o->state != HV_VP_STOPPED) {
@@ -73,8 +80,8 @@ static int ext_vector(uint8_t vector)
     if (vector == HV_VECTOR_SPURIOUS)
         return 1;   /* SDM Vol. 3 11.9: no EOI for the spurious vector */
     lapic_eoi();
-    if (vector == HV_VECTOR_KICK)
-        return 1;
+    if (vector == HV_VECTOR_KICK || vector == HV_VECTOR_TIMER)
+        return 1;   /* the hypervisor's own: a reschedule request, the idle wake-up timer */
     struct hv_vp *root = vmx_root_vp_of_lp(this_lp()->index);
     if (root && root->state == HV_VP_NOT_STARTED)
         root = vmx_root_vp_of_lp(0);
@@ -158,12 +165,46 @@ static int exit_init_sipi(struct hv_vp *vp)
     return 1;
 }
 
+/* Up to 16 bytes of the instruction at the guest's CS:RIP, read through its paging and EPT
+ * (guest_mem.c); the count (0 if the first byte is not readable). VMCS current. */
+unsigned vmx_insn_bytes(struct hv_vp *vp, uint8_t buf[16])
+{
+    uint64_t rip = vmx_read(VMCS_G_RIP);
+    bool lm = (vmx_read(VMCS_G_EFER) & EFER_LMA) && (vmx_read(VMCS_G_CS_AR) & (1u << 13));
+    uint64_t lin = lm ? rip : (uint32_t)(vmx_read(VMCS_G_CS_BASE) + rip);
+    unsigned n = 0;
+    while (n < 16 && vmx_guest_read(vp, lin + n, &buf[n], 1) == 0)
+        n++;
+    return n;
+}
+
+/* A child's port access (SDM Vol. 3 27.2.1 table 27-5: size - 1 in 2:0, IN in 3, string 4, REP
+ * 5, port 31:16) becomes an intercept message to the root (hv/synic/intercept.c); the VP waits
+ * INTERCEPT_SUSPENDED until the root resumes it. String and REP forms are described as such:
+ * the root may refuse them. */
 static int exit_io(struct hv_vp *vp)
 {
-    /* only children intercept ports; the intercept message to the root comes later */
-    hv_log("vmx: partition %lu VP %u: port I/O, qualification %#lx\n",
-           (unsigned long)vp->part->id, vp->index, (unsigned long)vmx_read(VMCS_EXIT_QUAL));
-    vmx_stop_partition(vp, "port I/O (intercepts are not implemented yet)");
+    uint64_t q = vmx_read(VMCS_EXIT_QUAL);
+    if (vp->part->id == HV_PARTITION_ROOT_ID) {   /* the root's I/O bitmaps are all zero */
+        hv_log("vmx: root VP %u: port I/O exit, qualification %#lx\n", vp->index,
+               (unsigned long)q);
+        vmx_stop_partition(vp, "port I/O exit of the root");
+        return 1;
+    }
+    struct hv_intercept ii = {
+        .type = HVMSG_X64_IO_PORT_INTERCEPT,
+        .insn_len = (uint8_t)vmx_read(VMCS_EXIT_INSN_LEN),
+        .access = (q & 8) ? HV_INTERCEPT_ACCESS_READ : HV_INTERCEPT_ACCESS_WRITE,
+        .port = (uint16_t)(q >> 16),
+        .size = (uint8_t)((q & 7) + 1),
+        .string_op = (q & 16) != 0,
+        .rep = (q & 32) != 0,
+    };
+    ii.insn_byte_count = (uint8_t)vmx_insn_bytes(vp, ii.insn_bytes);
+    if (ii.insn_byte_count > ii.insn_len)
+        ii.insn_byte_count = ii.insn_len;
+    vmx_vp_stop(vp, HV_VP_INTERCEPT_SUSPENDED);
+    synic_intercept(vp, &ii);
     return 1;
 }
 

@@ -6,8 +6,9 @@
  * instruction is decoded (MOV r32,m32 8B; MOV m32,r32 89; MOV m32,imm32 C7 /0; MOV EAX,moffs
  * A1; MOV moffs,EAX A3 — with operand/address-size, segment, LOCK/REP prefixes and REX) to get
  * the register and the length, then emulated. Any other unmapped GPA of the root (the
- * hypervisor's memory, a deposited page) gives the root #GP(0); a child's EPT violation stops
- * the child (the intercept message to the root comes later).
+ * hypervisor's memory, a deposited page) gives the root #GP(0); a child's EPT violation is an
+ * intercept message to the root (HVMSG_UNMAPPED_GPA, or HVMSG_GPA_INTERCEPT for a page mapped
+ * without the access's permission), the VP INTERCEPT_SUSPENDED.
  *
  * Invariants: TPR is vp->ctx.cr8 (<< 4), shared with MOV CR8; EOI is a no-op (the hypervisor
  * EOIs the physical APIC when the interrupt arrives); the ICR delivers fixed interrupts to the
@@ -22,6 +23,7 @@ struct vapic { bool init; uint32_t ldr, dfr, svr, icr_hi, esr; };
 static struct vapic vapic[HV_MAX_VPS];
 
 struct hv_vp *vmx_root_vp_of_lp(uint32_t lp);
+unsigned vmx_insn_bytes(struct hv_vp *vp, uint8_t buf[16]);   /* exit.c */
 
 static struct hv_vp *root_vp_by_apic_id(uint32_t apic_id)
 {
@@ -208,9 +210,20 @@ int vmx_exit_ept_violation(struct hv_vp *vp)
 {
     uint64_t gpa = vmx_read(VMCS_GUEST_PHYS), q = vmx_read(VMCS_EXIT_QUAL);
     if (vp->part->id != HV_PARTITION_ROOT_ID) {
-        hv_log("vmx: partition %lu VP %u: EPT violation at GPA %#lx (qualification %#lx)\n",
-               (unsigned long)vp->part->id, vp->index, (unsigned long)gpa, (unsigned long)q);
-        vmx_stop_partition(vp, "access to an unmapped GPA (intercepts are not implemented yet)");
+        /* 27.2.1 table 27-7: 0 read, 1 write, 2 fetch; 7 linear address valid. The VP waits
+         * for the root (hv/synic/intercept.c): unmapped GPA, or a mapping without the right */
+        struct hv_intercept ii = {
+            .type = ept_lookup(&vp->part->ept, gpa, NULL, NULL) == 0 ? HVMSG_GPA_INTERCEPT
+                                                                     : HVMSG_UNMAPPED_GPA,
+            .access = (q & 4) ? HV_INTERCEPT_ACCESS_EXECUTE
+                      : (q & 2) ? HV_INTERCEPT_ACCESS_WRITE : HV_INTERCEPT_ACCESS_READ,
+            .gpa = gpa,
+            .gva_valid = (q & (1u << 7)) != 0,
+            .gva = (q & (1u << 7)) ? vmx_read(VMCS_GUEST_LINEAR) : 0,
+        };
+        ii.insn_byte_count = (uint8_t)vmx_insn_bytes(vp, ii.insn_bytes);
+        vmx_vp_stop(vp, HV_VP_INTERCEPT_SUSPENDED);
+        synic_intercept(vp, &ii);
         return 1;
     }
     if ((gpa & ~0xFFFull) == vmx_root_apic_gpa)

@@ -10,11 +10,14 @@
  *
  * Time slices: every VP runs with the VMX-preemption timer (25.5.1) armed to one slice when the
  * scheduler picks it; the "save VMX-preemption timer value" exit control keeps the rest across
- * exits. With nothing runnable the LP waits with STI; HLT; CLI (host mode runs with IF = 0).
+ * exits, and before each entry the timer is cut to the LP's earliest synthetic-timer deadline.
+ * With nothing runnable the LP waits with STI; HLT; CLI (host mode runs with IF = 0), with its
+ * local APIC timer armed for that deadline if there is one.
  *
  * Invariants: host mode runs with interrupts disabled except in that HLT; only this LP touches
  * its VPs' VMCSs, lp->current and pending_irq bits' clearing.
  */
+#include "hv/arch/lapic_timer.h"
 #include "hv/vmx/vmx.h"
 #include "krt/krt.h"
 
@@ -31,6 +34,8 @@ static struct hv_vp *rr_last[HV_MAX_LPS];
  * none: an idle LP waits until then instead of halting. */
 void synic_vp_poll(struct hv_vp *vp) __attribute__((weak));
 uint64_t synic_lp_deadline(uint32_t lp) __attribute__((weak));
+/* synic_stimer_deadline(vp): the earliest TSC at which vp itself has a timer due, 0 if none. */
+uint64_t synic_stimer_deadline(const struct hv_vp *vp) __attribute__((weak));
 
 static bool has_irq(const struct hv_vp *vp)
 {
@@ -136,6 +141,23 @@ static void reinject_vectoring(void)
     vmx_write(VMCS_ENTRY_INSN_LEN, vmx_read(VMCS_EXIT_INSN_LEN));
 }
 
+/* A synthetic timer of vp or of a halted VP of this LP that falls due during the entry ends it
+ * (the preemption timer counts down once per 2^preempt_shift TSC ticks, SDM Vol. 3 25.5.1;
+ * rounded up, so the exit comes at or after the deadline). */
+static void bound_slice(struct hv_lp *lp, struct hv_vp *vp)
+{
+    uint64_t deadline = synic_lp_deadline ? synic_lp_deadline(lp->index) : 0;
+    uint64_t own = synic_stimer_deadline ? synic_stimer_deadline(vp) : 0;
+    if (own && (!deadline || own < deadline))
+        deadline = own;
+    if (!deadline)
+        return;
+    uint64_t now = hv_rdtsc(), unit = 1ull << vmx_caps.preempt_shift;
+    uint64_t ticks = deadline > now ? (deadline - now + unit - 1) >> vmx_caps.preempt_shift : 0;
+    if (ticks < vmx_read(VMCS_PREEMPT_TIMER))
+        vmx_write(VMCS_PREEMPT_TIMER, ticks);
+}
+
 /* One entry and its exit; returns 0 to keep running this VP. */
 static int run_once(struct hv_lp *lp, struct hv_vp *vp)
 {
@@ -143,6 +165,7 @@ static int run_once(struct hv_lp *lp, struct hv_vp *vp)
         vp_ctx_load(vp);
     if (synic_vp_poll)
         synic_vp_poll(vp);
+    bound_slice(lp, vp);
     inject_pending(vp);
     write_cr2(vp->ctx.cr2);
     int rc = vmx_enter(vp->ctx.gpr, vp->arch.launched);
@@ -178,9 +201,13 @@ __attribute__((noreturn)) void hv_lp_loop(void)
         if (!vp) {
             uint64_t deadline = synic_lp_deadline ? synic_lp_deadline(lp->index) : 0;
             if (deadline) {
-                /* no timer of our own to wake us: wait with interrupts open until then */
-                while (!lp->resched && hv_rdtsc() < deadline)
-                    __asm__ volatile("sti; pause; cli" ::: "memory");
+                /* sleep until then: the local APIC timer ends the HLT (hv/arch/lapic_timer.c);
+                 * a kick or a device interrupt ends it earlier */
+                if (!lp->resched && hv_rdtsc() < deadline) {
+                    lapic_timer_arm(deadline);
+                    __asm__ volatile("sti; hlt; cli" ::: "memory");
+                    lapic_timer_disarm();
+                }
             } else if (!lp->resched) {
                 /* STI's interrupt shadow covers HLT: a kick between the check and HLT wakes it */
                 __asm__ volatile("sti; hlt; cli" ::: "memory");

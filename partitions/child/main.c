@@ -2,34 +2,36 @@
  * the hypervisor through CPUID (TLFS 2.4: CPUID.1:ECX[31], leaf 0x40000000 "Microsoft Hv",
  * 0x40000001 "Hv#1"), sets the guest OS ID and enables the hypercall page (TLFS 3.13), asks for
  * its partition id, prints through its COM1 (port I/O: intercepts the root emulates), runs its
- * workload and ends by writing the debug-exit port, an I/O intercept the root reads as
- * "finished" with the written value as the exit status.
+ * workloads in the order compute, timer, message, hostile, and ends by writing the debug-exit
+ * port, an I/O intercept the root reads as "finished" with the written value as the exit status.
  *
- * The command line (RDI) is "name=NAME id=ID vps=N workload=ITEM,..."; it is only read when a
- * hypervisor is present (under `hvsim exec` RDI is the RAM size, not a pointer).
- * Workloads: compute (a sieve of Eratosthenes: pi(CHILD_SIEVE_N) is known, 2262 for 20000);
- * timer and message need the SynIC and are reported as not available yet.
+ * The command line (RDI) is "name=NAME id=ID vps=N workload=ITEM,... [conn=ID]"; it is only read
+ * when a hypervisor is present (under `hvsim exec` RDI is the RAM size, not a pointer).
+ * Workloads: compute (a sieve of Eratosthenes: pi(20000) = 2262 and the sum of those primes,
+ * 21171191, are known values), timer (wl_timer.c), message (wl_message.c), hostile
+ * (wl_hostile.c).
  */
 #include "krt/krt.h"
+#include "partitions/child/child.h"
 #include "partitions/lib/kcon.h"
 #include "partitions/lib/winhv.h"
 
-#define CHILD_DEBUG_EXIT 0xF4           /* isa-debug-exit (docs/DEVICES.md) */
 #define CHILD_SIEVE_N 20000
 
 void child_main(const char *cmdline);
 
+char child_name[32];
+const char *child_cmdline = "";
 static uint8_t child_sieve[CHILD_SIEVE_N];
 
-static __attribute__((noreturn)) void child_exit(uint8_t status)
+__attribute__((noreturn)) void child_exit(uint8_t status)
 {
     outb(CHILD_DEBUG_EXIT, status);
     for (;;)
         cpu_hlt();
 }
 
-/* The value of key=... in the command line (copied into out), or "" */
-static void cmdline_get(const char *cmd, const char *key, char *out, size_t size)
+void cmdline_get(const char *cmd, const char *key, char *out, size_t size)
 {
     size_t klen = strlen(key);
     out[0] = 0;
@@ -51,6 +53,34 @@ static void cmdline_get(const char *cmd, const char *key, char *out, size_t size
     }
 }
 
+uint64_t cmdline_num(const char *key, uint64_t dflt)
+{
+    char v[24];
+    cmdline_get(child_cmdline, key, v, sizeof v);
+    const char *p = v;
+    unsigned base = 10;
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+        base = 16;
+        p += 2;
+    }
+    if (!*p)
+        return dflt;
+    uint64_t x = 0;
+    for (; *p; p++) {
+        unsigned d;
+        if (*p >= '0' && *p <= '9')
+            d = (unsigned)(*p - '0');
+        else if (base == 16 && *p >= 'a' && *p <= 'f')
+            d = (unsigned)(*p - 'a' + 10);
+        else if (base == 16 && *p >= 'A' && *p <= 'F')
+            d = (unsigned)(*p - 'A' + 10);
+        else
+            return dflt;
+        x = x * base + d;
+    }
+    return x;
+}
+
 static bool has_item(const char *list, const char *item)
 {
     size_t n = strlen(item);
@@ -65,55 +95,61 @@ static bool has_item(const char *list, const char *item)
     return false;
 }
 
-static unsigned count_primes(void)
+static void wl_compute(void)
 {
     unsigned n = 0;
+    uint64_t sum = 0;
     memset(child_sieve, 1, sizeof child_sieve);
     for (unsigned i = 2; i < CHILD_SIEVE_N; i++) {
         if (!child_sieve[i])
             continue;
         n++;
+        sum += i;
         for (unsigned j = i * i; j < CHILD_SIEVE_N; j += i)
             child_sieve[j] = 0;
     }
-    return n;
+    kcon_printf("child %s: compute: %u primes below %u, sum %llu\n", child_name, n,
+                CHILD_SIEVE_N, (unsigned long long)sum);
 }
 
 void child_main(const char *cmdline)
 {
     kcon_init();
+    child_name[0] = '?';
     struct winhv_cpuid hv;
     winhv_detect(&hv);
     if (!hv.present) {
         kcon_printf("child: no hypervisor (CPUID.1:ECX[31] = 0)\n");
         child_exit(1);
     }
-    char name[32], wl[64];
-    cmdline_get(cmdline, "name", name, sizeof name);
+    child_cmdline = cmdline;
+    child_idt_init();
+    char wl[64];
+    cmdline_get(cmdline, "name", child_name, sizeof child_name);
     cmdline_get(cmdline, "workload", wl, sizeof wl);
-    kcon_printf("child %s: command line \"%s\"\n", name, cmdline);
+    kcon_printf("child %s: command line \"%s\"\n", child_name, cmdline);
     if (!winhv_usable(&hv)) {
-        kcon_printf("child %s: not a TLFS hypervisor (signature %s, interface %s)\n", name,
+        kcon_printf("child %s: not a TLFS hypervisor (signature %s, interface %s)\n", child_name,
                     hv.microsoft_hv ? "ok" : "unknown", hv.hv1 ? "Hv#1" : "unknown");
         child_exit(2);
     }
     if (winhv_init(WINHV_OS_CHILD) < 0) {
-        kcon_printf("child %s: the hypercall page was not enabled\n", name);
+        kcon_printf("child %s: the hypercall page was not enabled\n", child_name);
         child_exit(3);
     }
     uint64_t id = 0;
     uint16_t st = winhv_get_partition_id(&id);
-    kcon_printf("child %s: partition id %llu (%s), privileges 0x%llx\n", name,
+    kcon_printf("child %s: partition id %llu (%s), privileges 0x%llx\n", child_name,
                 (unsigned long long)id, winhv_status_name(st),
                 (unsigned long long)hv.privileges);
     if (has_item(wl, "compute"))
-        kcon_printf("child %s: compute: %u primes below %u\n", name, count_primes(),
-                    CHILD_SIEVE_N);
+        wl_compute();
     if (has_item(wl, "timer"))
-        kcon_printf("child %s: timer: not available yet (needs the SynIC)\n", name);
+        wl_timer();
     if (has_item(wl, "message"))
-        kcon_printf("child %s: message: not available yet (needs ports and connections)\n",
-                    name);
-    kcon_printf("child %s: done\n", name);
+        wl_message();
+    if (has_item(wl, "hostile"))
+        wl_hostile(id);
+    kcon_printf("child %s: done\n", child_name);
     child_exit(0);
 }

@@ -323,6 +323,35 @@ uint16_t winhv_post_message(uint32_t connection_id, uint32_t type, const void *p
     return winhv_status(winhv_call(HVCALL_POST_MESSAGE, &in, sizeof in, 0, 0));
 }
 
+/* HvCallCreatePort (0x0095) and HvCallConnectPort (0x0096), TLFS 11.10 "Ports and
+ * connections": the inputs of hv/abi/tlfs.h (Linux include/hyperv/hvhdk.h layouts). */
+uint16_t winhv_create_port(uint64_t port_partition, uint32_t port_id, uint64_t conn_partition,
+                           uint32_t target_sint, uint32_t target_vp)
+{
+    struct hv_input_create_port in;
+    memset(&in, 0, sizeof in);
+    in.port_partition_id = port_partition;
+    in.port_id = port_id;
+    in.connection_partition_id = conn_partition;
+    in.port_info.port_type = HV_PORT_TYPE_MESSAGE;
+    in.port_info.message_port_info.target_sint = target_sint;
+    in.port_info.message_port_info.target_vp = target_vp;
+    return call_deposit(HVCALL_CREATE_PORT, &in, sizeof in, 0, 0, port_partition);
+}
+
+uint16_t winhv_connect_port(uint64_t conn_partition, uint32_t connection_id,
+                            uint64_t port_partition, uint32_t port_id)
+{
+    struct hv_input_connect_port in;
+    memset(&in, 0, sizeof in);
+    in.connection_partition_id = conn_partition;
+    in.connection_id = connection_id;
+    in.port_partition_id = port_partition;
+    in.port_id = port_id;
+    in.connection_info.port_type = HV_PORT_TYPE_MESSAGE;
+    return call_deposit(HVCALL_CONNECT_PORT, &in, sizeof in, 0, 0, conn_partition);
+}
+
 /* HvCallSignalEvent, fast form (TLFS 11.10.8): connection id 31:0, flag number 47:32. */
 uint16_t winhv_signal_event(uint32_t connection_id, uint16_t flag)
 {

@@ -95,6 +95,12 @@ uint16_t winhv_start_vp(uint64_t id, uint32_t vp_index, const struct hv_initial_
 uint16_t winhv_post_message(uint32_t connection_id, uint32_t type, const void *payload,
                             uint32_t size);
 uint16_t winhv_signal_event(uint32_t connection_id, uint16_t flag);
+/* A message port in `port_partition` whose messages go to (target_vp, target_sint), and a
+ * connection `connection_id` of `conn_partition` to it (TLFS 11.10; HV_PORT_TYPE_MESSAGE). */
+uint16_t winhv_create_port(uint64_t port_partition, uint32_t port_id, uint64_t conn_partition,
+                           uint32_t target_sint, uint32_t target_vp);
+uint16_t winhv_connect_port(uint64_t conn_partition, uint32_t connection_id,
+                            uint64_t port_partition, uint32_t port_id);
 
 /* The name of a status for messages ("INSUFFICIENT_MEMORY"), or "?" */
 const char *winhv_status_name(uint16_t status);

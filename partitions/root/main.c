@@ -183,16 +183,20 @@ void root_main(uint32_t magic, uint32_t info_pa)
                 "(%s)\n", hv.max_leaf, (unsigned long long)hv.privileges,
                 (unsigned long long)id, winhv_status_name(st));
     root_pm.pa = &root_pa;
+    root_pm.root_id = id;
     if (pm_synic_init() < 0)
         kcon_printf("root: the SynIC message page was not enabled: no intercepts will arrive\n");
-    if (pm_start_all(&root_pm) == 0)
+    if (pm_start_all(&root_pm) == 0) {
+        pm_shutdown(&root_pm);
         power_off();
+    }
     kcon_printf("root: waiting for the children's intercepts (SINT0)\n");
     for (;;) {
         while (pm_poll(&root_pm))
             ;
         if (pm_all_done(&root_pm)) {
             kcon_printf("root: every child has finished\n");
+            pm_shutdown(&root_pm);
             power_off();
         }
         __asm__ volatile("sti; hlt; cli" ::: "memory");   /* STI's shadow covers the HLT */

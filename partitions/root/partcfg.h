@@ -34,6 +34,7 @@
 #define PARTCFG_WL_COMPUTE 1u
 #define PARTCFG_WL_TIMER   2u
 #define PARTCFG_WL_MESSAGE 4u
+#define PARTCFG_WL_HOSTILE 8u          /* the hostile child's attempts (docs/HYPERVISOR.md) */
 
 struct partcfg_part {
     char name[PARTCFG_NAME_MAX + 1];

@@ -73,8 +73,15 @@ static bool start_child(struct pm *pm, struct pm_child *c)
     }
     char wl[32];
     partcfg_workload_text(p->workload, wl, sizeof wl);
-    krt_snprintf(c->cmdline, sizeof c->cmdline, "name=%s id=%llu vps=%u workload=%s", p->name,
-                 (unsigned long long)c->id, p->vps, wl);
+    uint32_t k = (uint32_t)(c - pm->child);
+    if (p->workload & PARTCFG_WL_MESSAGE) {
+        c->port_id = PM_PORT_BASE + k;
+        c->conn_id = PM_CONN_BASE + k;
+    }
+    int n = krt_snprintf(c->cmdline, sizeof c->cmdline, "name=%s id=%llu vps=%u workload=%s",
+                         p->name, (unsigned long long)c->id, p->vps, wl);
+    if (c->conn_id && n > 0 && (size_t)n < sizeof c->cmdline)
+        krt_snprintf(c->cmdline + n, sizeof c->cmdline - (size_t)n, " conn=0x%x", c->conn_id);
     struct pm_image img;
     char err[160];
     if (pm_image_build((uint8_t *)(uintptr_t)c->ram, p->memory,
@@ -94,6 +101,16 @@ static bool start_child(struct pm *pm, struct pm_child *c)
         return false;
     if (!step(c, "FinalizePartition", winhv_finalize_partition(c->id)))
         return false;
+    if (c->port_id) {
+        /* TLFS 11.10: a message port in the root delivering to its VP 0's PM_PORT_SINT, and
+         * the child's connection to it. */
+        if (!step(c, "CreatePort",
+                  winhv_create_port(pm->root_id, c->port_id, c->id, PM_PORT_SINT, 0)))
+            return false;
+        if (!step(c, "ConnectPort",
+                  winhv_connect_port(c->id, c->conn_id, pm->root_id, c->port_id)))
+            return false;
+    }
     struct hv_initial_vp_context ctx;
     pm_image_initial_context(&img, &ctx);
     if (!step(c, "StartVirtualProcessor", winhv_start_vp(c->id, 0, &ctx)))
@@ -118,9 +135,8 @@ uint32_t pm_start_all(struct pm *pm)
             running++;
             continue;
         }
-        c->state = PM_FAILED;
-        if (c->id)
-            winhv_delete_partition(c->id);
+        c->state = PM_FAILED;           /* deleted by pm_shutdown with the others */
+        krt_snprintf(c->why, sizeof c->why, "could not be started");
     }
     kcon_printf("pm: %u of %u partitions running, %llu pages deposited\n", running, pm->n,
                 (unsigned long long)pm->deposited);

@@ -1,13 +1,15 @@
 /* pm.h — the root's partition manager: creates, loads and starts the child partitions of the
  * partition configuration through WinHv (docs/HYPERVISOR.md "The root partition kernel").
  *
- * Per child, in this order (each step's failure is printed with the TLFS status and the child is
- * deleted; the other children still start): CreatePartition (its name; INSUFFICIENT_MEMORY ->
- * deposit into the root and retry), InitializePartition, allocate its RAM (contiguous root pages),
+ * Per child, in this order (each step's failure is printed with the TLFS status; the child is
+ * deleted with the others at the end, the other children still start): CreatePartition (its
+ * name; INSUFFICIENT_MEMORY -> deposit into the root and retry), InitializePartition, allocate its RAM (contiguous root pages),
  * build its image (pm_image.c), MapGpaPages at GPA 0 (read, write, execute), CreateVp for every
  * configured VP, SetVpRegisters of VP 0 (long-mode state, RDI = command line), FinalizePartition,
- * StartVirtualProcessor of VP 0 (the child kernel is single-VP: VPs 1.. are created, not
- * started). Deposits are PM_DEPOSIT_PAGES contiguous pages at a time.
+ * CreatePort + ConnectPort for a child with workload `message` (port PM_PORT_BASE + k in the
+ * root to its VP 0's SINT PM_PORT_SINT, connection PM_CONN_BASE + k in the child, passed as
+ * `conn=` on its command line), StartVirtualProcessor of VP 0 (the child kernel is single-VP:
+ * VPs 1.. are created, not started). Deposits are PM_DEPOSIT_PAGES contiguous pages at a time.
  *
  * Invariants: a child's RAM is never handed to another child or deposited; the root never
  * touches a child's RAM after StartVirtualProcessor except to read intercept data.
@@ -26,6 +28,10 @@
 
 #define PM_DEPOSIT_PAGES 32
 #define PM_SINT_VECTOR 0x40         /* SINT0 (intercept messages) */
+#define PM_PORT_SINT 3              /* the SINT of the children's message ports (root VP 0) */
+#define PM_PORT_VECTOR 0x41
+#define PM_PORT_BASE 0x100          /* child k's port id in the root (workload `message`) */
+#define PM_CONN_BASE 0x1000         /* child k's connection id in its own partition */
 
 enum pm_state { PM_NONE = 0, PM_FAILED, PM_RUNNING, PM_FINISHED };
 
@@ -38,6 +44,10 @@ struct pm_child {
     char cmdline[128];
     struct com_emul com;            /* its COM1 */
     struct pm_linebuf line;         /* its console line being assembled */
+    uint32_t port_id, conn_id;      /* its message port in the root and its connection, or 0 */
+    uint32_t messages;              /* messages received on its port */
+    uint8_t exit_status;            /* PM_FINISHED: the value written to the debug-exit port */
+    char why[72];                   /* PM_FAILED: why it was stopped */
 };
 
 struct pm {
@@ -45,6 +55,7 @@ struct pm {
     uint32_t n;
     struct pm_child child[PARTCFG_MAX_PARTITIONS];
     uint64_t deposited;             /* pages deposited in total */
+    uint64_t root_id;               /* the root's own partition id (GetPartitionId) */
 };
 
 /* Create and start every child; returns how many run. */
@@ -56,5 +67,8 @@ int pm_synic_init(void);
 int pm_poll(struct pm *pm);
 /* No child is running any more. */
 bool pm_all_done(const struct pm *pm);
+/* Delete every child partition (the hypervisor gives their deposited pages back to the root)
+ * and print one summary line per child. */
+void pm_shutdown(struct pm *pm);
 
 #endif

@@ -2,7 +2,8 @@
  * "The root partition kernel"; TLFS 11 SynIC, 11.10 message delivery).
  *
  * Set-up: the local APIC software-enabled (SVR, SDM Vol. 3 11.9) so SINT interrupts are
- * delivered; SIMP = a page of the kernel, SCONTROL enabled, SINT0 = PM_SINT_VECTOR unmasked.
+ * delivered; SIMP = a page of the kernel, SCONTROL enabled, SINT0 = PM_SINT_VECTOR unmasked
+ * (intercepts), SINT PM_PORT_SINT = PM_PORT_VECTOR (the children's message ports).
  * Messages are polled from slot 0 after every wake-up (the interrupt only ends the HLT; isr.S
  * sends the EOI). A message is consumed by writing its type back to HVMSG_NONE, then EOM if the
  * pending flag was set (TLFS 11.10.3), which lets the hypervisor deliver the next one.
@@ -10,6 +11,12 @@
  * Contract with the hypervisor (hvsim's, not in the TLFS text): the `sender` of an intercept
  * message is the intercepted partition's id; the VP resumes when the root writes
  * HvRegisterInterceptSuspend = 0 (after RIP/RAX with SetVpRegisters).
+ *
+ * A child ends by writing the debug-exit port (finished, with the value as its status); any
+ * other intercept (an access outside its memory: HVMSG_UNMAPPED_GPA; an MSR, exception or
+ * unsupported-feature message) stops it: its VP stays suspended and the reason is kept for the
+ * summary. Nothing is deleted before every child has ended (pm_shutdown). Messages on a port
+ * (sender = the port id, TLFS 11.10) are printed as `pm: NAME: message K (type T): "text"`.
  */
 #include "krt/krt.h"
 #include "partitions/lib/kcon.h"
@@ -29,6 +36,7 @@ int pm_synic_init(void)
     wrmsr(HV_X64_MSR_SIMP, (uint64_t)(uintptr_t)&pm_simp | HV_SYNIC_SIMP_ENABLE);
     wrmsr(HV_X64_MSR_SCONTROL, HV_SYNIC_CONTROL_ENABLE);
     wrmsr(HV_X64_MSR_SINT0 + HV_SYNIC_INTERCEPTION_SINT_INDEX, PM_SINT_VECTOR);
+    wrmsr(HV_X64_MSR_SINT0 + PM_PORT_SINT, PM_PORT_VECTOR);
     uint64_t simp = rdmsr(HV_X64_MSR_SIMP);
     if (!(simp & HV_SYNIC_SIMP_ENABLE))
         return -1;
@@ -43,10 +51,11 @@ static struct pm_child *child_of(struct pm *pm, uint64_t id)
     return 0;
 }
 
-static void stop_child(struct pm_child *c, enum pm_state st)
+/* The child has ended: it is deleted only in pm_shutdown (its VP stays suspended). */
+static void stop_child(struct pm_child *c, enum pm_state st, const char *why)
 {
     c->state = st;
-    winhv_delete_partition(c->id);
+    krt_snprintf(c->why, sizeof c->why, "%s", why);
 }
 
 /* Write RIP (and RAX) and resume the intercepted VP. */
@@ -70,7 +79,7 @@ static void handle_io(struct pm *pm, struct pm_child *c, const struct hv_message
     struct pm_io io;
     if (pm_io_decode((const uint8_t *)m->payload, m->header.payload_size, &io) < 0) {
         kcon_printf("pm: %s: malformed port-I/O intercept\n", c->cfg->name);
-        stop_child(c, PM_FAILED);
+        stop_child(c, PM_FAILED, "malformed port-I/O intercept");
         return;
     }
     struct pm_io_result r;
@@ -83,48 +92,115 @@ static void handle_io(struct pm *pm, struct pm_child *c, const struct hv_message
         if (c->line.n && pm_line_put(&c->line, '\n', line))
             kcon_printf("[%s] %s\n", c->cfg->name, line);
         kcon_printf("pm: %s finished (status %u)\n", c->cfg->name, r.exit_status);
-        stop_child(c, PM_FINISHED);
+        c->exit_status = r.exit_status;
+        stop_child(c, PM_FINISHED, "");
         return;
     }
     if (r.action == PM_IO_UNSUPPORTED) {
         kcon_printf("pm: %s: string I/O on port 0x%x is not emulated: stopped\n",
                     c->cfg->name, io.port);
-        stop_child(c, PM_FAILED);
+        stop_child(c, PM_FAILED, "string I/O");
         return;
     }
     uint16_t st = resume(c, io.vp, &r);
     if (st != HV_STATUS_SUCCESS) {
         kcon_printf("pm: %s: resuming VP %u failed: %s\n", c->cfg->name, io.vp,
                     winhv_status_name(st));
-        stop_child(c, PM_FAILED);
+        stop_child(c, PM_FAILED, "could not be resumed");
     }
     (void)pm;
 }
 
-int pm_poll(struct pm *pm)
+/* HVMSG_UNMAPPED_GPA / HVMSG_GPA_INTERCEPT: the child touched a GPA outside its RAM (its RAM is
+ * all that is mapped). The design stops it: no device is emulated behind memory. */
+static void handle_gpa(struct pm_child *c, const struct hv_message *m)
 {
-    volatile struct hv_message *slot = &pm_simp.sint_message[HV_SYNIC_INTERCEPTION_SINT_INDEX];
-    uint32_t type = slot->header.message_type;
-    if (type == HVMSG_NONE)
-        return 0;
-    struct hv_message m;
-    memcpy(&m, (const void *)slot, sizeof m);       /* one copy: no double fetch */
-    if (m.header.payload_size > HV_MESSAGE_PAYLOAD_BYTE_COUNT)
-        m.header.payload_size = HV_MESSAGE_PAYLOAD_BYTE_COUNT;
-    struct pm_child *c = child_of(pm, m.header.sender);
-    if (!c)
-        kcon_printf("pm: message 0x%x from unknown partition %llu\n", type,
-                    (unsigned long long)m.header.sender);
-    else if (type == HVMSG_X64_IO_PORT_INTERCEPT)
-        handle_io(pm, c, &m);
-    else {
-        kcon_printf("pm: %s: intercept message 0x%x: stopped\n", c->cfg->name, type);
-        stop_child(c, PM_FAILED);
+    struct hv_x64_memory_intercept_message mi;
+    memset(&mi, 0, sizeof mi);
+    memcpy(&mi, m->payload, m->header.payload_size < sizeof mi ? m->header.payload_size
+                                                                : sizeof mi);
+    static const char *const access[] = { "read", "write", "execute" };
+    const char *a = mi.header.intercept_access_type < 3 ? access[mi.header.intercept_access_type]
+                                                        : "access";
+    char why[72];
+    krt_snprintf(why, sizeof why, "%s of GPA 0x%llx outside its memory", a,
+                 (unsigned long long)mi.guest_physical_address);
+    kcon_printf("pm: %s: %s (VP %u, RIP 0x%llx): stopped\n", c->cfg->name, why,
+                mi.header.vp_index, (unsigned long long)mi.header.rip);
+    stop_child(c, PM_FAILED, why);
+}
+
+static struct pm_child *child_of_port(struct pm *pm, uint64_t port)
+{
+    for (uint32_t k = 0; k < pm->n; k++)
+        if (pm->child[k].port_id && pm->child[k].port_id == (port & HV_PORT_ID_MASK))
+            return &pm->child[k];
+    return 0;
+}
+
+/* A message a child posted on its connection: print its payload as text (non-printable bytes as
+ * '.', at most 80 characters). */
+static void handle_port_message(struct pm *pm, const struct hv_message *m)
+{
+    struct pm_child *c = child_of_port(pm, m->header.sender);
+    if (!c) {
+        kcon_printf("pm: message type 0x%x on unknown port 0x%llx\n", m->header.message_type,
+                    (unsigned long long)m->header.sender);
+        return;
     }
+    char text[81];
+    const uint8_t *b = (const uint8_t *)m->payload;
+    unsigned n = 0;
+    for (; n < m->header.payload_size && n < 80 && b[n]; n++)
+        text[n] = b[n] >= 0x20 && b[n] < 0x7F ? (char)b[n] : '.';
+    text[n] = 0;
+    c->messages++;
+    kcon_printf("pm: %s: message %u on port 0x%x (type 0x%x, %u bytes): \"%s\"\n", c->cfg->name,
+                c->messages, c->port_id, m->header.message_type, m->header.payload_size, text);
+}
+
+/* Take the message in `sint`'s slot, if any, into *m: clear the slot, then EOM if the pending
+ * flag was set (TLFS 11.10.3). 0 if the slot was empty. */
+static int take(unsigned sint, struct hv_message *m)
+{
+    volatile struct hv_message *slot = &pm_simp.sint_message[sint];
+    if (slot->header.message_type == HVMSG_NONE)
+        return 0;
+    memcpy(m, (const void *)slot, sizeof *m);       /* one copy: no double fetch */
+    if (m->header.payload_size > HV_MESSAGE_PAYLOAD_BYTE_COUNT)
+        m->header.payload_size = HV_MESSAGE_PAYLOAD_BYTE_COUNT;
     slot->header.message_type = HVMSG_NONE;
     __asm__ volatile("mfence" ::: "memory");
     if (slot->header.message_flags & HV_MESSAGE_FLAG_PENDING)
         wrmsr(HV_X64_MSR_EOM, 0);
+    return 1;
+}
+
+int pm_poll(struct pm *pm)
+{
+    struct hv_message pmsg;
+    if (take(PM_PORT_SINT, &pmsg)) {
+        handle_port_message(pm, &pmsg);
+        return 1;
+    }
+    struct hv_message m;
+    if (!take(HV_SYNIC_INTERCEPTION_SINT_INDEX, &m))
+        return 0;
+    uint32_t type = m.header.message_type;
+    struct pm_child *c = child_of(pm, m.header.sender);
+    if (!c) {
+        kcon_printf("pm: message 0x%x from unknown partition %llu\n", type,
+                    (unsigned long long)m.header.sender);
+    } else if (type == HVMSG_X64_IO_PORT_INTERCEPT) {
+        handle_io(pm, c, &m);
+    } else if (type == HVMSG_UNMAPPED_GPA || type == HVMSG_GPA_INTERCEPT) {
+        handle_gpa(c, &m);
+    } else {
+        char why[72];
+        krt_snprintf(why, sizeof why, "intercept message 0x%x", type);
+        kcon_printf("pm: %s: %s: stopped\n", c->cfg->name, why);
+        stop_child(c, PM_FAILED, why);
+    }
     return 1;
 }
 
@@ -134,4 +210,25 @@ bool pm_all_done(const struct pm *pm)
         if (pm->child[k].state == PM_RUNNING)
             return false;
     return true;
+}
+
+void pm_shutdown(struct pm *pm)
+{
+    for (uint32_t k = 0; k < pm->n; k++) {
+        struct pm_child *c = &pm->child[k];
+        if (!c->id)
+            continue;
+        uint16_t st = winhv_delete_partition(c->id);
+        char what[96];
+        if (c->state == PM_FINISHED)
+            krt_snprintf(what, sizeof what, "finished, status %u", c->exit_status);
+        else if (c->state == PM_FAILED && c->why[0])
+            krt_snprintf(what, sizeof what, "stopped: %s", c->why);
+        else
+            krt_snprintf(what, sizeof what, "did not start");
+        kcon_printf("root: summary: %s (partition %llu): %s; %u message%s; deleted: %s\n",
+                    c->cfg->name, (unsigned long long)c->id, what, c->messages,
+                    c->messages == 1 ? "" : "s", winhv_status_name(st));
+        c->id = 0;
+    }
 }

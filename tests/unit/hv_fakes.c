@@ -13,6 +13,7 @@
 #include "hv/abi/tlfs.h"
 #include "hv/arch/lp.h"
 #include "hv/part/partition.h"
+#include "hv/synic/synic.h"
 
 static uint8_t *mem;
 struct hv_pool hv_pool;
@@ -30,6 +31,8 @@ uint32_t hvf_annot_kind;
 uint64_t hvf_annot_args[4];
 unsigned hvf_log_count;
 uint64_t hvf_tsc, hvf_tsc_hz;
+unsigned hvf_irq_count;
+uint8_t hvf_last_irq_vector;
 
 void *hv_hpa_ptr(uint64_t hpa)
 {
@@ -218,7 +221,10 @@ void vp_kick(struct hv_vp *vp)
 
 void vp_raise_irq(struct hv_vp *vp, uint8_t vector)
 {
-    (void)vector;
+    /* as hv/vmx/vp.c: the vector becomes pending for injection */
+    vp->arch.pending_irq[vector >> 6] |= 1ull << (vector & 63);
+    hvf_irq_count++;
+    hvf_last_irq_vector = vector;
     vp_kick(vp);
 }
 
@@ -268,6 +274,9 @@ void hvf_reset(void)
     hv_nlps = 2;
     hvf_flush_count = hvf_kick_count = hvf_arch_init_count = hvf_arch_destroy_count = 0;
     hvf_annot_count = hvf_log_count = 0;
+    synic_ports_reset();            /* hv/synic/port.c's static tables */
+    hvf_irq_count = 0;
+    hvf_last_irq_vector = 0;
     hvf_last_flush = NULL;
     hvf_last_kick = NULL;
     hvf_annot_kind = 0;

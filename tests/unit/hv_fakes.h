@@ -73,6 +73,9 @@ extern uint32_t hvf_annot_kind;
 extern uint64_t hvf_annot_args[4];
 extern unsigned hvf_log_count;
 extern uint64_t hvf_tsc, hvf_tsc_hz;
+/* vp_raise_irq: sets the vector's pending_irq bit (as hv/vmx does) and records it. */
+extern unsigned hvf_irq_count;
+extern uint8_t hvf_last_irq_vector;
 
 #ifdef __cplusplus
 }

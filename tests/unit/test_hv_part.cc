@@ -452,8 +452,10 @@ TEST_F(HvPart, CreateVpRules)
     struct hv_partition *p = hv_part_get(id);
     ASSERT_NE(p->vp[3], nullptr);
     EXPECT_EQ(p->vp[3]->state, HV_VP_NOT_STARTED);
-    EXPECT_EQ(p->vp[3]->lp, 1u);       // 3 mod hv_nlps (2)
-    EXPECT_EQ(p->vp[0]->lp, 0u);
+    // VP k of partition id on LP (id + k) mod hv_nlps (2)
+    EXPECT_EQ(p->vp[3]->lp, (uint32_t)((id + 3) % 2));
+    EXPECT_EQ(p->vp[0]->lp, (uint32_t)(id % 2));
+    EXPECT_NE(p->vp[3]->lp, p->vp[0]->lp);
     EXPECT_EQ(p->vp[3]->index, 3u);
     EXPECT_EQ(p->vp[3]->part, p);
     EXPECT_NE(p->vp[3]->vpid, p->vp[0]->vpid);

@@ -57,7 +57,8 @@ TEST_F(HvSynic, CpuidPrivilegesPerPartition)
     // EBX: CreatePartitions 0, AccessPartitionId 1, AccessMemoryPool 2, PostMessages 4,
     // SignalEvents 5, CreatePort 6, ConnectPort 7, CpuManagement 12
     EXPECT_EQ(r[1], 0x10F7u);
-    EXPECT_EQ(r[3], 0u);
+    // EDX: bit 19, synthetic timers in direct mode (TLFS 2.4.4 feature identification)
+    EXPECT_EQ(r[3], 1u << 19);
     uint64_t id = hvf_make_child("c", 16);
     struct hv_input_create_vp in;
     std::memset(&in, 0, sizeof(in));

@@ -148,12 +148,15 @@ TEST(PmPartcfg, VpsAndWorkload)
     for (const char *bad : { "", "compute,", ",timer", "compute,,timer", "Compute", "sleep",
                              "compute timer" })
         EXPECT_EQ(error_of(std::string("[partition a]\nworkload=") + bad + "\n"),
-                  "partcfg:2: expected workload items compute, timer or message separated by "
-                  "commas")
+                  "partcfg:2: expected workload items compute, timer, message or hostile "
+                  "separated by commas")
             << bad;
     Parsed p = parse("[partition a]\nimage=c\nmemory=1M\nworkload=message,message\n");
     ASSERT_EQ(p.rc, 0);
     EXPECT_EQ(p.cfg.part[0].workload, (uint32_t)PARTCFG_WL_MESSAGE);
+    Parsed h = parse("[partition h]\nimage=c\nmemory=1M\nworkload = hostile, compute\n");
+    ASSERT_EQ(h.rc, 0);
+    EXPECT_EQ(h.cfg.part[0].workload, (uint32_t)(PARTCFG_WL_HOSTILE | PARTCFG_WL_COMPUTE));
 }
 
 TEST(PmPartcfg, StructureErrors)
@@ -248,4 +251,7 @@ TEST(PmPartcfg, WorkloadText)
     EXPECT_STREQ(out, "message");
     EXPECT_EQ(partcfg_workload_text(PARTCFG_WL_COMPUTE | PARTCFG_WL_TIMER, out, 8), 7u);
     EXPECT_STREQ(out, "compute");   // truncated to 7 characters + NUL
+    EXPECT_EQ(partcfg_workload_text(PARTCFG_WL_HOSTILE | PARTCFG_WL_COMPUTE, out, sizeof out),
+              15u);
+    EXPECT_STREQ(out, "compute,hostile");   // table order, not the file's
 }

@@ -260,16 +260,37 @@ TEST(TraceHcall, RepContinuationThenCompletion)
     EXPECT_EQ(hc[1].latency, 150u);
 }
 
-TEST(TraceHcall, EntryToAnotherVmcsDropsThePendingCall)
+TEST(TraceHcall, ReturnPairsWithItsOwnVmcsWhateverRanBetween)
+{
+    Rec rec;
+    rec.mode(true, CS_AR_64);
+    // VMCS A calls GetPartitionId (0x46); the hypervisor runs VMCS B (which makes a call of its
+    // own, 0x5c, returned at once) before resuming A: A's return still pairs with A's call
+    rec.m.r(R_RCX) = 0x0046;
+    rec.exit(100, VMCS_A, VMX_EXIT_VMCALL, 0x1000);
+    rec.m.r(R_RCX) = 0x005c;
+    rec.m.r(R_RAX) = 0x11;                      // B's result: status 0x11
+    rec.entry(200, VMCS_B, 0x9000);
+    rec.exit(300, VMCS_B, VMX_EXIT_VMCALL, 0x9000);
+    rec.entry(350, VMCS_B, 0x9003);
+    rec.m.r(R_RAX) = 0;                         // A's result: success
+    rec.entry(400, VMCS_A, 0x1003);
+    std::vector<Hc> hc = rec.calls();
+    ASSERT_EQ(hc.size(), 2u);
+    EXPECT_EQ(hc[0].code, 0x5cu);               // B's call returned first
+    EXPECT_EQ(hc[0].status, 0x11u);
+    EXPECT_EQ(hc[0].latency, 50u);
+    EXPECT_EQ(hc[1].code, 0x46u);
+    EXPECT_EQ(hc[1].status, 0u);
+    EXPECT_EQ(hc[1].latency, 300u);
+}
+
+TEST(TraceHcall, LaunchOrInjectedEventDropsThePendingCall)
 {
     Rec rec;
     rec.mode(true, CS_AR_64);
     rec.m.r(R_RCX) = 0x0002;
-    rec.exit(100, VMCS_A, VMX_EXIT_VMCALL, 0x1000);
-    rec.entry(200, VMCS_B, 0x9000);             // another VMCS: dropped
-    rec.exit(300, VMCS_B, VMX_EXIT_CPUID, 0x9000);
-    rec.entry(400, VMCS_A, 0x1003);             // back to A: nothing pending any more
-    // VMLAUNCH (the VMCS was cleared since the call) drops it too
+    // VMLAUNCH (the VMCS was cleared since the call) drops it
     rec.exit(500, VMCS_A, VMX_EXIT_VMCALL, 0x1003);
     rec.entry(600, VMCS_A, 0x1006, 1);
     // an entry that keeps RIP to inject #UD (hardware exception, vector 6) is no return

@@ -1,0 +1,117 @@
+#!/bin/sh
+# check-scenario.sh — the product scenario end to end (docs/HYPERVISOR.md "The scenario",
+# docs/TESTING.md "Golden files"): scenarios/default.cfg (the hypervisor, the root partition, the
+# children of default.partcfg) is run twice with --trace. It must:
+#   - end by ACPI soft-off (exit status 0 and the soft-off stop reason), twice;
+#   - give byte-identical traces (hvsim trace diff) and identical console output;
+#   - show each child's console lines as "[child1] ...", "[child2] ..." (the root's COM1
+#     emulation), with the values known independently: pi(20000) = 2262 primes, their sum
+#     21171191; child1's three messages on its port; the root's summary line per child
+#     ("finished, status 0") and its power-off line;
+#   - match tests/golden/default.events exactly: per partition, the sequence of
+#     (partition, VP, event, exit reason | hypercall code + status | annotation kind), without
+#     times or cycles (`events` below).
+# A deliberate change of that sequence: `make golden-update` (or this script with --update, from
+# the build directory) rewrites the golden file; review its diff before committing it.
+# Runs from the build directory (as `make check` does).
+hvsim=./hvsim
+src=${srcdir:-.}
+golden="$src/tests/golden/default.events"
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+pass() { echo "PASS check-scenario: $*"; }
+bad() { echo "FAIL check-scenario: $*"; fail=1; }
+
+for f in hv/hvsim-hv.elf partitions/root/root.elf partitions/child/child.elf; do
+    [ -f "$f" ] || { bad "$f is not built"; exit 1; }
+done
+
+# events TRACE: one line per event of a partition (and per annotation), grouped by partition
+# (a stable sort keeps each partition's order): "P VP EVENT DETAIL".
+events() {
+    "$hvsim" trace dump "$1" | awk '
+        {
+            part = "-"; vp = "-"; ev = ""; det = ""
+            for (i = 2; i <= NF; i++) {
+                if ($i ~ /^part=/) part = substr($i, 6)
+                else if ($i ~ /^vp=/) vp = substr($i, 4)
+                else if (ev == "" && $i !~ /=/ && $i !~ /^lp[0-9]/) ev = $i
+                else if ($i ~ /^(reason|code|status|kind)=/) det = det " " $i
+            }
+            if (ev == "vm_entry" || ev == "") next
+            if (part == "-" && ev != "annotation") next
+            print part, vp, ev det
+        }' | sort -s -k1,1
+}
+
+run() {
+    timeout 600 "$hvsim" run "$src/scenarios/default.cfg" --trace "$tmp/t$1" \
+        --max-insns 4000M </dev/null >"$tmp/out$1" 2>"$tmp/err$1"
+    echo $? >"$tmp/st$1"
+}
+
+if [ "${1:-}" = "--update" ]; then
+    run 1
+    if [ "$(cat "$tmp/st1")" != 0 ]; then
+        echo "check-scenario --update: the run ended with status $(cat "$tmp/st1"), not 0:" \
+             "golden file not written"
+        exit 1
+    fi
+    events "$tmp/t1" >"$golden" && echo "wrote $golden ($(wc -l <"$golden") events)"
+    exit 0
+fi
+
+run 1
+run 2
+for k in 1 2; do
+    st=$(cat "$tmp/st$k")
+    if [ "$st" -eq 0 ] && grep -q '^stopped .*ACPI soft-off' "$tmp/err$k"; then
+        pass "run $k ends by ACPI soft-off"
+    else
+        bad "run $k: exit status $st, $(grep '^stopped' "$tmp/err$k")"
+    fi
+done
+if "$hvsim" trace diff "$tmp/t1" "$tmp/t2" >"$tmp/diff" 2>&1; then
+    pass "the two traces are identical"
+else
+    bad "the traces differ: $(head -3 "$tmp/diff")"
+fi
+if cmp -s "$tmp/out1" "$tmp/out2"; then pass "the two console outputs are identical"
+else bad "the console outputs differ"; fi
+
+# expect LINE : LINE appears verbatim on the console of run 1
+expect() {
+    if grep -qxF -- "$1" "$tmp/out1"; then pass "$1"; else bad "missing line: $1"; fi
+}
+expect "[child1] child child1: compute: 2262 primes below 20000, sum 21171191"
+expect "[child2] child child2: compute: 2262 primes below 20000, sum 21171191"
+for k in 1 2 3; do
+    expect "[child1] child child1: message: PostMessage $k on connection 0x1000: SUCCESS"
+done
+expect "[child1] child child1: done"
+expect "[child2] child child2: done"
+if grep -q '^\[child1\] child child1: timer: 5 ticks of STIMER0 (period 10000 us, SINT 1), ' \
+        "$tmp/out1"; then
+    pass "child1 counted 5 timer ticks"
+else
+    bad "child1's timer line: $(grep 'timer:' "$tmp/out1")"
+fi
+n=$(grep -c '^pm: child1: message [123] on port 0x100 (type 0x100, ' "$tmp/out1")
+if [ "$n" -eq 3 ]; then pass "the root received child1's 3 messages"
+else bad "the root printed $n of child1's 3 messages"; fi
+expect "root: summary: child1 (partition 2): finished, status 0; 3 messages; deleted: SUCCESS"
+expect "root: summary: child2 (partition 3): finished, status 0; 0 messages; deleted: SUCCESS"
+if grep -q '^root: power off (ACPI S5' "$tmp/out1"; then pass "the root powers off"
+else bad "no power-off line from the root"; fi
+
+events "$tmp/t1" >"$tmp/events"
+if [ ! -f "$golden" ]; then
+    bad "no golden file $golden (make golden-update)"
+elif cmp -s "$golden" "$tmp/events"; then
+    pass "the event sequence matches $golden ($(wc -l <"$golden") events)"
+else
+    bad "the event sequence differs from $golden (make golden-update if deliberate):"
+    diff "$golden" "$tmp/events" | head -10
+fi
+exit $fail
