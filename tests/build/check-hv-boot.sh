@@ -1,7 +1,7 @@
 #!/bin/sh
 # check-hv-boot.sh — the hypervisor boots on every logical processor (docs/HYPERVISOR.md "Boot";
 # hv/boot, hv/arch). hvsim boots hv/hvsim-hv.elf on the machine of tests/target/hv_boot.cfg
-# (mem = 128M, append = "pool=8M") with tests/target/hv_root_test.elf as module 0, with 2 and
+# (mem = 128M, append = "pool=8M") with tests/target/hv_root_test.kernel as module 0, with 2 and
 # with 4 processors. What the log on port 0xE9 (stdout) must say follows from that configuration
 # and from hvsim's platform (docs/BOOT.md memory map; sim/acpi.c: one enabled MADT processor per
 # CPU, APIC ID = CPU index), not from an earlier run:
@@ -23,7 +23,7 @@ hvsim=./hvsim
 NM=${NM:-nm}
 src=${srcdir:-.}
 hv=hv/hvsim-hv.elf
-root=tests/target/hv_root_test.elf
+root=tests/target/hv_root_test.kernel
 cfg=$src/tests/target/hv_boot.cfg
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT

@@ -1,6 +1,6 @@
 #!/bin/sh
 # check-hv-root.sh — the hypervisor starts its root partition (docs/HYPERVISOR.md "Boot" step 4,
-# "Running VPs"): hv/hvsim-hv.elf is booted by hvsim with tests/target/hv_root_test.elf as
+# "Running VPs"): hv/hvsim-hv.elf is booted by hvsim with tests/target/hv_root_test.kernel as
 # module 0 (the root's kernel, string "first=1 second") and data/hello.txt as module 1 (string
 # "hello module"), on the machine of tests/target/hv_root.cfg. The test kernel checks its entry
 # state, boot information, memory map, devices, CPUID, the #GP on hypervisor memory and the
@@ -13,7 +13,7 @@
 # Runs from the build directory (as `make check` does).
 hvsim=./hvsim
 hv=hv/hvsim-hv.elf
-kern=tests/target/hv_root_test.elf
+kern=tests/target/hv_root_test.kernel
 src=${srcdir:-.}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT

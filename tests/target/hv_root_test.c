@@ -20,7 +20,7 @@
 #define HV_IMAGE 0x1000000u                     /* hv/hv.ld: linked at 16 MiB */
 #define APIC 0xFEE00000u
 /* hvsim's loader gives a module the string "PATH ARGS" (docs/BOOT.md); the .cfg's ARGS: */
-static const char want_cmdline[] = "hv_root_test.elf first=1 second";
+static const char want_cmdline[] = "hv_root_test.kernel first=1 second";
 static const char want_mod1[] = "hello.txt hello module";
 
 static volatile uint32_t gp_count, gp_error, gp_resume;
