@@ -65,6 +65,14 @@ void vp_arch_destroy(struct hv_vp *vp);
 void vp_kick(struct hv_vp *vp);
 /* Queue external-interrupt vector `vector` for injection into vp and kick it. */
 void vp_raise_irq(struct hv_vp *vp, uint8_t vector);
+/* Guest TLB invalidation (TLFS HvCallFlushVirtualAddressSpace/List; SDM Vol. 3 30.3 INVVPID):
+ * drop the cached linear translations of the VPs vps[0..n) for the `nr` GVA ranges (page-aligned
+ * start, page count), or all of them when nr == 0 (more may be dropped: the set is a minimum).
+ * VPs of this LP are done now; other LPs are asked (kick) and waited for: when it returns, no VP
+ * listed will use a translation of those pages cached before the call. */
+struct hv_gva_range { uint64_t gva; uint64_t pages; };
+void vp_flush_tlb(struct hv_vp *const *vps, unsigned n, const struct hv_gva_range *r,
+                  unsigned nr);
 
 /* Time: the TSC (the guests see the same TSC) and its frequency. */
 uint64_t hv_rdtsc(void);

@@ -110,6 +110,36 @@ static inline uint64_t hv_hypercall_input(uint16_t code, int fast, uint32_t rep_
            (((uint64_t)rep_start << HV_HYPERCALL_REP_START_OFFSET) & HV_HYPERCALL_REP_START_MASK);
 }
 
+/* ------------------------------------------------------------------ TLB flush and IPI calls
+ * TLFS "Virtual MMU": HvCallFlushVirtualAddressSpace (0x0002, simple) and
+ * HvCallFlushVirtualAddressList (0x0003, rep: one GVA per element, its bits 11:0 the number of
+ * additional pages); TLFS "Virtual interrupts": HvCallSendSyntheticClusterIpi (0x000B, simple,
+ * fast allowed); layouts of Linux hyperv-tlfs.h struct hv_tlb_flush / struct hv_send_ipi. */
+#define HV_FLUSH_ALL_PROCESSORS             (1ull << 0)
+#define HV_FLUSH_ALL_VIRTUAL_ADDRESS_SPACES (1ull << 1)
+#define HV_FLUSH_NON_GLOBAL_MAPPINGS_ONLY   (1ull << 2)
+/* bit 3 (HV_FLUSH_USE_EXTENDED_RANGE_FORMAT) is not offered: reserved here, like 63:4 */
+#define HV_FLUSH_VALID_FLAGS                0x7ull
+#define HV_FLUSH_GVA_PAGE_MASK              0xFFFull    /* additional pages in a list element */
+struct hv_input_flush_virtual_address {
+    uint64_t address_space;         /* CR3 of the address space (a hint: all are flushed) */
+    uint64_t flags;
+    uint64_t processor_mask;        /* bit i: VP index i */
+} __attribute__((packed));
+#define HV_IPI_LOW_VECTOR  0x10u
+#define HV_IPI_HIGH_VECTOR 0xFFu
+struct hv_input_send_synthetic_cluster_ipi {
+    uint32_t vector;
+    uint8_t target_vtl;             /* HV_INPUT_VTL: only VTL 0 (0) exists here */
+    uint8_t reserved[3];
+    uint64_t processor_mask;        /* bit i: VP index i */
+} __attribute__((packed));
+/* HvCallNotifyLongSpinWait (TLFS "Scheduler" / spinlock hints, 0x0008, simple, fast): input the spin count (8 bytes). */
+struct hv_input_notify_long_spin_wait {
+    uint32_t spin_count;
+    uint32_t reserved;
+} __attribute__((packed));
+
 #define HV_PARTITION_ID_INVALID  0ull
 #define HV_PARTITION_ID_SELF     (~0ull)
 #define HV_VP_INDEX_SELF         0xFFFFFFFEu
@@ -661,5 +691,13 @@ struct hv_x64_msr_intercept_message {
     uint64_t rax;
 } __attribute__((packed));
 HV_STATIC_ASSERT(sizeof(struct hv_x64_msr_intercept_message) == 64, "MSR intercept");
+
+HV_STATIC_ASSERT(sizeof(struct hv_input_flush_virtual_address) == 24, "flush input header");
+HV_STATIC_ASSERT(offsetof(struct hv_input_flush_virtual_address, processor_mask) == 16,
+                 "flush processor mask");
+HV_STATIC_ASSERT(sizeof(struct hv_input_send_synthetic_cluster_ipi) == 16, "send IPI input");
+HV_STATIC_ASSERT(offsetof(struct hv_input_send_synthetic_cluster_ipi, target_vtl) == 4,
+                 "send IPI target VTL");
+HV_STATIC_ASSERT(sizeof(struct hv_input_notify_long_spin_wait) == 8, "long spin wait input");
 
 #endif

@@ -87,6 +87,14 @@ const struct hc_entry hc_table[] = {
       0, hc_post_message },
     { HVCALL_SIGNAL_EVENT, HC_FAST, HV_PRIV_SIGNAL_EVENTS, sizeof(struct hv_input_signal_event),
       0, 0, 0, hc_signal_event },
+    { HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE, 0, PRIV_NONE,
+      sizeof(struct hv_input_flush_virtual_address), 0, 0, 0, hc_flush_va_space },
+    { HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST, HC_REP, PRIV_NONE,
+      sizeof(struct hv_input_flush_virtual_address), 8, 0, 0, hc_flush_va_list },
+    { HVCALL_NOTIFY_LONG_SPIN_WAIT, HC_FAST, PRIV_NONE,
+      sizeof(struct hv_input_notify_long_spin_wait), 0, 0, 0, hc_notify_long_spin_wait },
+    { HVCALL_SEND_IPI, HC_FAST, PRIV_NONE, sizeof(struct hv_input_send_synthetic_cluster_ipi), 0,
+      0, 0, hc_send_ipi },
 };
 const unsigned hc_table_len = sizeof(hc_table) / sizeof(hc_table[0]);
 

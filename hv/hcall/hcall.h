@@ -84,5 +84,9 @@ uint16_t hc_delete_port(struct hc_ctx *x);
 uint16_t hc_disconnect_port(struct hc_ctx *x);
 uint16_t hc_post_message(struct hc_ctx *x);
 uint16_t hc_signal_event(struct hc_ctx *x);
+uint16_t hc_flush_va_space(struct hc_ctx *x);       /* hc_flush.c */
+uint16_t hc_flush_va_list(struct hc_ctx *x);
+uint16_t hc_notify_long_spin_wait(struct hc_ctx *x);
+uint16_t hc_send_ipi(struct hc_ctx *x);             /* hc_ipi.c */
 
 #endif

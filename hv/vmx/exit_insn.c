@@ -6,7 +6,8 @@
  * it) or injects the fault the instruction would raise (RIP unchanged); values from the guest
  * are checked before they reach a physical register (CR bits against the fixed-1 MSRs, XCR0
  * against CPUID.(EAX=0DH,ECX=0)); the root never sees VMX (CPUID.1:ECX[5] = 0, the VMX MSRs and
- * IA32_FEATURE_CONTROL raise #GP) nor x2APIC (its APIC is a virtual xAPIC).
+ * IA32_FEATURE_CONTROL raise #GP) nor x2APIC (its APIC is a virtual xAPIC). A child's MSR that
+ * is neither synthetic nor protected (msr_protected) is an intercept message to the root.
  */
 #include "hv/vmx/vmx.h"
 #include "krt/krt.h"
@@ -87,6 +88,35 @@ int vmx_exit_cpuid(struct hv_vp *vp)
     return 0;
 }
 
+/* MSRs whose accesses the hypervisor refuses itself (#GP) for every partition: VMX is not
+ * offered (IA32_FEATURE_CONTROL, the VMX capability MSRs 480H-491H: SDM Vol. 3 A.1, 23.7), the
+ * x2APIC range 800H-8FFH (no x2APIC: CPUID.1:ECX[21] = 0, so they #GP as on such a CPU, SDM
+ * Vol. 3 11.12.1) and the hypervisor's synthetic range 40000000H-400000FFH (TLFS 2.4: an
+ * unknown synthetic MSR #GPs). Every other MSR a child reads or writes is the root's to emulate
+ * (docs/HYPERVISOR.md "Intercepts"). */
+static bool msr_protected(uint32_t msr)
+{
+    return msr == MSR_IA32_FEATURE_CONTROL ||
+           (msr >= MSR_IA32_VMX_BASIC && msr <= MSR_IA32_VMX_VMFUNC) ||
+           (msr >= 0x800u && msr <= 0x8FFu) || (msr >= 0x40000000u && msr <= 0x400000FFu);
+}
+
+/* A child's RDMSR/WRMSR of an MSR the hypervisor does not handle: TLFS HVMSG_X64_MSR_INTERCEPT
+ * to the root (hv/synic/intercept.c: MSR number, RDX, RAX); the VP waits INTERCEPT_SUSPENDED
+ * until the root completes the instruction (RIP + length, RAX/RDX of a read) and resumes it. */
+static int msr_intercept(struct hv_vp *vp, uint32_t msr, uint8_t access)
+{
+    struct hv_intercept ii = {
+        .type = HVMSG_X64_MSR_INTERCEPT,
+        .insn_len = (uint8_t)vmx_read(VMCS_EXIT_INSN_LEN),
+        .access = access,
+        .msr = msr,
+    };
+    vmx_vp_stop(vp, HV_VP_INTERCEPT_SUSPENDED);
+    synic_intercept(vp, &ii);
+    return 1;
+}
+
 int vmx_exit_rdmsr(struct hv_vp *vp)
 {
     uint32_t msr = (uint32_t)vp->ctx.gpr[RCX];
@@ -94,7 +124,9 @@ int vmx_exit_rdmsr(struct hv_vp *vp)
     int rc = synic_rdmsr(vp, msr, &v);
     /* not synthetic: the root's bitmap passes the MSRs it may use through without an exit;
      * what exits (IA32_FEATURE_CONTROL, the VMX MSRs, x2APIC, MSRs outside the bitmap's
-     * ranges) is not offered, and a child has no other MSRs */
+     * ranges) is not offered. A child's goes to the root as an intercept unless protected. */
+    if (rc == 1 && !is_root(vp) && !msr_protected(msr))
+        return msr_intercept(vp, msr, HV_INTERCEPT_ACCESS_READ);
     if (rc == 1)
         rc = -1;
     if (rc != 0) {
@@ -112,6 +144,8 @@ int vmx_exit_wrmsr(struct hv_vp *vp)
     uint32_t msr = (uint32_t)vp->ctx.gpr[RCX];
     uint64_t v = (vp->ctx.gpr[RDX] << 32) | (uint32_t)vp->ctx.gpr[RAX];
     int rc = synic_wrmsr(vp, msr, v);
+    if (rc == 1 && !is_root(vp) && !msr_protected(msr))
+        return msr_intercept(vp, msr, HV_INTERCEPT_ACCESS_WRITE);
     if (rc == 1) {
         rc = -1;
         if (is_root(vp) && msr == MSR_IA32_APIC_BASE) {

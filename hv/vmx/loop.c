@@ -196,6 +196,7 @@ __attribute__((noreturn)) void hv_lp_loop(void)
     cpu_cli();
     for (;;) {
         ept_flush_service();
+        vmx_tlb_flush_service();
         serve_clear(lp);
         struct hv_vp *vp = pick(lp);
         if (!vp) {
@@ -225,6 +226,7 @@ __attribute__((noreturn)) void hv_lp_loop(void)
         vmx_write(VMCS_PREEMPT_TIMER, vmx_caps.slice_ticks);
         while (vp->state == HV_VP_RUNNABLE && run_once(lp, vp) == 0 && !lp->resched) {
             ept_flush_service();
+            vmx_tlb_flush_service();
             if (vp->arch.clear_req)
                 break;
         }

@@ -218,6 +218,9 @@ extern uint64_t vmx_root_apic_gpa;
 /* hv/mm/ept.c, core only: a 2 MiB leaf (gpa, hpa 2 MiB aligned); serve other LPs' flushes. */
 int ept_map_2m(struct hv_ept *e, uint64_t gpa, uint64_t hpa, unsigned perms, unsigned type);
 void ept_flush_service(void);
+/* hv/vmx/tlb.c: serve another LP's vp_flush_tlb request (INVVPID); called where
+ * ept_flush_service is. */
+void vmx_tlb_flush_service(void);
 /* Host-mode interrupt (hv/arch's IDT, vectors 32-255 while an LP idles with STI; HLT): EOI and
  * forward a device vector to the root VP of this LP. */
 void hv_vmx_host_irq(uint8_t vector);

@@ -95,6 +95,7 @@ void vp_arch_destroy(struct hv_vp *vp)
             lapic_send_ipi(lp->apic_id, HV_VECTOR_KICK);
             while (lp->current == vp) {
                 ept_flush_service();
+                vmx_tlb_flush_service();
                 cpu_pause();
             }
         }

@@ -12,9 +12,10 @@
  * message is the intercepted partition's id; the VP resumes when the root writes
  * HvRegisterInterceptSuspend = 0 (after RIP/RAX with SetVpRegisters).
  *
- * A child ends by writing the debug-exit port (finished, with the value as its status); any
- * other intercept (an access outside its memory: HVMSG_UNMAPPED_GPA; an MSR, exception or
- * unsupported-feature message) stops it: its VP stays suspended and the reason is kept for the
+ * A child ends by writing the debug-exit port (finished, with the value as its status); an MSR
+ * intercept (HVMSG_X64_MSR_INTERCEPT) is completed (a read gives 0, a write is ignored) and
+ * printed; any other intercept (an access outside its memory: HVMSG_UNMAPPED_GPA; an exception
+ * or unsupported-feature message) stops it: its VP stays suspended and the reason is kept for the
  * summary. Nothing is deleted before every child has ended (pm_shutdown). Messages on a port
  * (sender = the port id, TLFS 11.10) are printed as `pm: NAME: message K (type T): "text"`.
  */
@@ -111,6 +112,47 @@ static void handle_io(struct pm *pm, struct pm_child *c, const struct hv_message
     (void)pm;
 }
 
+/* HVMSG_X64_MSR_INTERCEPT: an MSR the hypervisor leaves to the root. No device model needs
+ * one: a read returns 0 (RAX = RDX = 0), a write is ignored; RIP moves past the instruction.
+ * One line per access: `[name] msr read 0xM` / `[name] msr write 0xM = 0xV`. */
+static void handle_msr(struct pm_child *c, const struct hv_message *m)
+{
+    struct hv_x64_msr_intercept_message mi;
+    memset(&mi, 0, sizeof mi);
+    memcpy(&mi, m->payload, m->header.payload_size < sizeof mi ? m->header.payload_size
+                                                                : sizeof mi);
+    uint8_t len = mi.header.instruction_length_cr8 & 0xF;
+    bool write = mi.header.intercept_access_type == HV_INTERCEPT_ACCESS_WRITE;
+    if (m->header.payload_size < sizeof mi || len == 0 || mi.header.intercept_access_type > 1) {
+        kcon_printf("pm: %s: malformed MSR intercept\n", c->cfg->name);
+        stop_child(c, PM_FAILED, "malformed MSR intercept");
+        return;
+    }
+    if (write)
+        kcon_printf("[%s] msr write 0x%x = 0x%llx\n", c->cfg->name, mi.msr_number,
+                    (unsigned long long)((mi.rdx << 32) | (uint32_t)mi.rax));
+    else
+        kcon_printf("[%s] msr read 0x%x\n", c->cfg->name, mi.msr_number);
+    struct hv_register_assoc regs[4] = { 0 };
+    unsigned n = 0;
+    regs[n].name = HV_X64_REGISTER_RIP;
+    regs[n++].value.reg64 = mi.header.rip + len;
+    if (!write) {
+        regs[n].name = HV_X64_REGISTER_RAX;
+        regs[n++].value.reg64 = 0;
+        regs[n].name = HV_X64_REGISTER_RDX;
+        regs[n++].value.reg64 = 0;
+    }
+    regs[n].name = HV_REGISTER_INTERCEPT_SUSPEND;
+    regs[n++].value.reg64 = 0;
+    uint16_t st = winhv_set_vp_registers(c->id, mi.header.vp_index, regs, n);
+    if (st != HV_STATUS_SUCCESS) {
+        kcon_printf("pm: %s: resuming VP %u failed: %s\n", c->cfg->name, mi.header.vp_index,
+                    winhv_status_name(st));
+        stop_child(c, PM_FAILED, "could not be resumed");
+    }
+}
+
 /* HVMSG_UNMAPPED_GPA / HVMSG_GPA_INTERCEPT: the child touched a GPA outside its RAM (its RAM is
  * all that is mapped). The design stops it: no device is emulated behind memory. */
 static void handle_gpa(struct pm_child *c, const struct hv_message *m)
@@ -195,6 +237,8 @@ int pm_poll(struct pm *pm)
         handle_io(pm, c, &m);
     } else if (type == HVMSG_UNMAPPED_GPA || type == HVMSG_GPA_INTERCEPT) {
         handle_gpa(c, &m);
+    } else if (type == HVMSG_X64_MSR_INTERCEPT) {
+        handle_msr(c, &m);
     } else {
         char why[72];
         krt_snprintf(why, sizeof why, "intercept message 0x%x", type);

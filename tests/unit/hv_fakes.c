@@ -33,6 +33,11 @@ unsigned hvf_log_count;
 uint64_t hvf_tsc, hvf_tsc_hz;
 unsigned hvf_irq_count;
 uint8_t hvf_last_irq_vector;
+unsigned hvf_tlb_count;
+unsigned hvf_tlb_nvps;
+struct hv_vp *hvf_tlb_vps[HV_MAX_VPS];
+unsigned hvf_tlb_nr;
+struct hv_gva_range hvf_tlb_ranges[64];
 
 void *hv_hpa_ptr(uint64_t hpa)
 {
@@ -228,6 +233,18 @@ void vp_raise_irq(struct hv_vp *vp, uint8_t vector)
     vp_kick(vp);
 }
 
+void vp_flush_tlb(struct hv_vp *const *vps, unsigned n, const struct hv_gva_range *r,
+                  unsigned nr)
+{
+    /* records the last request; the ranges of every call of a test are appended */
+    hvf_tlb_count++;
+    hvf_tlb_nvps = n;
+    for (unsigned i = 0; i < n && i < HV_MAX_VPS; i++)
+        hvf_tlb_vps[i] = vps[i];
+    for (unsigned i = 0; i < nr && hvf_tlb_nr < 64; i++)
+        hvf_tlb_ranges[hvf_tlb_nr++] = r[i];
+}
+
 uint64_t hv_rdtsc(void) { return hvf_tsc; }
 uint64_t hv_tsc_hz(void) { return hvf_tsc_hz; }
 
@@ -277,6 +294,7 @@ void hvf_reset(void)
     synic_ports_reset();            /* hv/synic/port.c's static tables */
     hvf_irq_count = 0;
     hvf_last_irq_vector = 0;
+    hvf_tlb_count = hvf_tlb_nvps = hvf_tlb_nr = 0;
     hvf_last_flush = NULL;
     hvf_last_kick = NULL;
     hvf_annot_kind = 0;

@@ -76,6 +76,13 @@ extern uint64_t hvf_tsc, hvf_tsc_hz;
 /* vp_raise_irq: sets the vector's pending_irq bit (as hv/vmx does) and records it. */
 extern unsigned hvf_irq_count;
 extern uint8_t hvf_last_irq_vector;
+/* vp_flush_tlb: calls, the VPs of the last call, the ranges of all calls (in order; nr == 0
+ * calls add none: "everything"). */
+extern unsigned hvf_tlb_count;
+extern unsigned hvf_tlb_nvps;
+extern struct hv_vp *hvf_tlb_vps[HV_MAX_VPS];
+extern unsigned hvf_tlb_nr;
+extern struct hv_gva_range hvf_tlb_ranges[64];
 
 #ifdef __cplusplus
 }
