@@ -50,6 +50,10 @@ size_t krt_vformat(void (*put)(void *ctx, char c), void *ctx, const char *fmt, v
 /* C99 semantics: writes at most size - 1 characters and a NUL (if size > 0); returns the length
  * the complete output has. */
 int krt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+/* Decimal, or hexadecimal after 0x/0X, from s into *out; *end = the first character after the
+ * digits. 0, or -1 if there is no digit or the value does not fit 64 bits (krt/num.c). */
+int krt_parse_u64(const char *s, const char **end, uint64_t *out);
+
 int krt_snprintf(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -22,29 +22,9 @@ int hv_cmdline_size_parse(const char *cmdline, const char *key, uint64_t def, ui
             s++;
         if ((size_t)(s - w) <= klen || strncmp(w, key, klen) != 0 || w[klen] != '=')
             continue;
-        const char *p = w + klen + 1, *digits;
-        uint64_t v = 0;
-        unsigned base = 10;
-        bool bad = false;
-        if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-            base = 16;
-            p += 2;
-        }
-        for (digits = p;; p++) {
-            unsigned d;
-            if (*p >= '0' && *p <= '9')
-                d = (unsigned)(*p - '0');
-            else if (base == 16 && *p >= 'a' && *p <= 'f')
-                d = (unsigned)(*p - 'a' + 10);
-            else if (base == 16 && *p >= 'A' && *p <= 'F')
-                d = (unsigned)(*p - 'A' + 10);
-            else
-                break;
-            if (v > (UINT64_MAX - d) / base)
-                bad = true;
-            else
-                v = v * base + d;
-        }
+        const char *p;
+        uint64_t v;
+        bool bad = krt_parse_u64(w + klen + 1, &p, &v) != 0;
         unsigned shift = 0;
         if (*p == 'K' || *p == 'k')
             shift = 10;
@@ -54,7 +34,7 @@ int hv_cmdline_size_parse(const char *cmdline, const char *key, uint64_t def, ui
             shift = 30;
         if (shift)
             p++;
-        if (bad || p == digits || p != s || (shift && v > (UINT64_MAX >> shift))) {
+        if (bad || p != s || (shift && v > (UINT64_MAX >> shift))) {
             krt_snprintf(err, errlen, "command line: %.*s is not a size (digits or 0x hex, "
                          "optional K/M/G)", (int)(s - w), w);
             return -1;

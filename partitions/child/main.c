@@ -57,27 +57,10 @@ uint64_t cmdline_num(const char *key, uint64_t dflt)
 {
     char v[24];
     cmdline_get(child_cmdline, key, v, sizeof v);
-    const char *p = v;
-    unsigned base = 10;
-    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-        base = 16;
-        p += 2;
-    }
-    if (!*p)
+    const char *end;
+    uint64_t x;
+    if (krt_parse_u64(v, &end, &x) != 0 || *end)
         return dflt;
-    uint64_t x = 0;
-    for (; *p; p++) {
-        unsigned d;
-        if (*p >= '0' && *p <= '9')
-            d = (unsigned)(*p - '0');
-        else if (base == 16 && *p >= 'a' && *p <= 'f')
-            d = (unsigned)(*p - 'a' + 10);
-        else if (base == 16 && *p >= 'A' && *p <= 'F')
-            d = (unsigned)(*p - 'A' + 10);
-        else
-            return dflt;
-        x = x * base + d;
-    }
     return x;
 }
 

@@ -275,3 +275,27 @@ TEST(KrtElf64, ErrorMessageIsTruncatedToTheBuffer)
 }
 
 }  // namespace
+
+// krt_parse_u64 (krt/num.c): decimal or 0x hex, the first non-digit ends it, overflow refused.
+TEST(KrtNum, DecimalHexEndAndOverflow)
+{
+    const char *end;
+    uint64_t v;
+    EXPECT_EQ(krt_parse_u64("16M", &end, &v), 0);
+    EXPECT_EQ(v, 16u);
+    EXPECT_STREQ(end, "M");
+    EXPECT_EQ(krt_parse_u64("0x1fF rest", &end, &v), 0);
+    EXPECT_EQ(v, 0x1ffu);
+    EXPECT_STREQ(end, " rest");
+    EXPECT_EQ(krt_parse_u64("18446744073709551615", &end, &v), 0);   // 2^64 - 1
+    EXPECT_EQ(v, UINT64_MAX);
+    EXPECT_EQ(*end, '\0');
+    EXPECT_EQ(krt_parse_u64("18446744073709551616", &end, &v), -1);  // 2^64
+    EXPECT_EQ(krt_parse_u64("0x10000000000000000", &end, &v), -1);
+    EXPECT_EQ(krt_parse_u64("", &end, &v), -1);                      // no digit
+    EXPECT_EQ(krt_parse_u64("0x", &end, &v), -1);
+    EXPECT_EQ(krt_parse_u64("x12", &end, &v), -1);
+    EXPECT_EQ(krt_parse_u64("12ab", &end, &v), 0);                   // decimal stops at 'a'
+    EXPECT_EQ(v, 12u);
+    EXPECT_STREQ(end, "ab");
+}
