@@ -33,7 +33,8 @@ struct Mb2 {
         b.resize(off + 8 + body.size(), 0);
         put32(b, off, type);
         put32(b, off + 4, (uint32_t)(8 + body.size()));
-        memcpy(b.data() + off + 8, body.data(), body.size());
+        if (!body.empty())      /* an empty vector's data() may be NULL: not for memcpy */
+            memcpy(b.data() + off + 8, body.data(), body.size());
         b.resize((b.size() + 7) & ~size_t(7), 0);
         return off;
     }
