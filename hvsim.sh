@@ -274,12 +274,17 @@ cmd_test() {
     LOGDIR="$ROOT/build/test-logs"
     rm -f "$LOGDIR"/*.log
 
-    configure_in "$ROOT/build" --enable-werror
+    # The C++ test sources (GoogleTest) compile at -O0: that is 2.5 times faster to build than
+    # the default -O2 and the tests run in seconds either way; the C code (the simulator, what
+    # the tests test) keeps configure's -O2.
+    configure_in "$ROOT/build" --enable-werror CXXFLAGS="-g -O0"
     build_in "$ROOT/build" all check TESTS=
     run_parts "$ROOT/build" ""
 
     if [ "${HVSIM_SKIP_SAN:-0}" != 1 ]; then
-        configure_in "$ROOT/build-san" --enable-sanitizers --enable-werror
+        # ASan/UBSan at -O2 made this build take 4 times longer than at -O0 (C++) / -O1 (C)
+        configure_in "$ROOT/build-san" --enable-sanitizers --enable-werror CFLAGS="-g -O1" \
+            CXXFLAGS="-g -O0"
         local san_targets="hvsim tests/unit/hvsim_unit"
         grep -q "hvsim_diff" "$ROOT/build-san/Makefile" && san_targets+=" tests/diff/hvsim_diff"
         # target programs come from build/ (they are data; sanitizers do not apply to them)
