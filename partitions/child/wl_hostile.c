@@ -9,7 +9,10 @@
  *   4. HvCallPostMessage on connections 0x1000 and 0x1001 (the ids the root gives the message
  *      connections of its first two children) and 0: INVALID_CONNECTION_ID (a connection id
  *      names a connection of the caller's own partition, TLFS 11.10)
- *   5. a read of GPA WL_HOSTILE_GPA_HV (the host-physical place of the hypervisor's pool in a
+ *   5. RDMSR and WRMSR of IA32_MISC_ENABLE (1A0H), an MSR the hypervisor does not handle for a
+ *      child: MSR intercepts the root completes (it prints `[NAME] msr read 0x1a0` and
+ *      `[NAME] msr write 0x1a0 = 0x1`, reads return 0, writes are dropped); the child goes on
+ *   6. a read of GPA WL_HOSTILE_GPA_HV (the host-physical place of the hypervisor's pool in a
  *      128 MiB machine) through a page-table entry it adds itself: that GPA is outside its RAM,
  *      so unmapped in its EPT: an intercept the root answers by stopping the child (it never
  *      reaches the "read" line). Its RAM is GPA 0..size, so no GPA of its own names root or
@@ -21,6 +24,7 @@
 #include "partitions/lib/winhv.h"
 
 #define WL_HOSTILE_GPA_HV 0x07000000ull
+#define WL_HOSTILE_MSR    0x1a0u         /* IA32_MISC_ENABLE (SDM Vol. 4 2.1) */
 #define WL_HOSTILE_VA     0x40000000ull  /* 1 GiB: PDPT entry 1, never the child's RAM (<= 1G) */
 
 static uint64_t wl_pd[512] __attribute__((aligned(4096)));
@@ -62,6 +66,12 @@ void wl_hostile(uint64_t my_id)
         krt_snprintf(what, sizeof what, "PostMessage on connection 0x%x", conns[k]);
         report(what, winhv_post_message(conns[k], 0x100, "intrusion", 10));
     }
+    /* an MSR the hypervisor leaves to the root (docs/HYPERVISOR.md "MSRs") */
+    uint64_t misc = rdmsr(WL_HOSTILE_MSR);
+    kcon_printf("child %s: hostile: rdmsr 0x%x: 0x%llx\n", child_name, WL_HOSTILE_MSR,
+                (unsigned long long)misc);
+    wrmsr(WL_HOSTILE_MSR, 1);
+    kcon_printf("child %s: hostile: wrmsr 0x%x done\n", child_name, WL_HOSTILE_MSR);
     if (map_foreign(WL_HOSTILE_GPA_HV) < 0) {
         kcon_printf("child %s: hostile: PDPT entry 1 is in use: no foreign read\n", child_name);
         return;

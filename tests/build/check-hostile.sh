@@ -41,6 +41,11 @@ expect "$h MapGpaPages into its neighbour: ACCESS_DENIED"
 expect "$h PostMessage on connection 0x1000: INVALID_CONNECTION_ID"
 expect "$h PostMessage on connection 0x1001: INVALID_CONNECTION_ID"
 expect "$h PostMessage on connection 0x0: INVALID_CONNECTION_ID"
+# an MSR the hypervisor does not handle: intercepts the root completes (reads 0, writes dropped)
+expect "[hostile] msr read 0x1a0"
+expect "$h rdmsr 0x1a0: 0x0"
+expect "[hostile] msr write 0x1a0 = 0x1"
+expect "$h wrmsr 0x1a0 done"
 expect "$h reading GPA 0x7000000 (outside its RAM)"
 if grep -q '^pm: hostile: read of GPA 0x7000000 outside its memory (VP 0, RIP 0x[0-9a-f]*): stopped$' \
         "$tmp/out" && ! grep -q 'hostile: read GPA' "$tmp/out"; then
