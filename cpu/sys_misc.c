@@ -1,10 +1,13 @@
 /* sys_misc.c — processor identification and extended state: CPUID, XGETBV, XSETBV, FXSAVE,
- * FXRSTOR, and the SMAP flag instructions STAC/CLAC (SDM Vol. 2 pages of each; Vol. 1 13.3 for
- * XCR0; Vol. 1 10.5.1 for the FXSAVE image).
+ * FXRSTOR, XSAVE, XRSTOR, and the SMAP flag instructions STAC/CLAC (SDM Vol. 2 pages of each;
+ * Vol. 1 13.3 for XCR0; Vol. 1 10.5.1 for the FXSAVE image; Vol. 1 13.4-13.8 for the XSAVE area).
  *
  * Invariants: x87/SSE register state is not modelled. FXSAVE always stores the image of an
  * initialised FPU/SSE unit (FCW 037FH, empty tags, MXCSR 1F80H, zero registers, MXCSR_MASK from
- * the model); FXRSTOR checks the image (alignment, MXCSR reserved bits) and discards it.
+ * the model); FXRSTOR checks the image (alignment, MXCSR reserved bits) and discards it. XSAVE
+ * stores the same legacy image for the requested components and, every component being in its
+ * initial configuration (XINUSE = 0), clears their XSTATE_BV bits; XRSTOR checks the header and
+ * MXCSR (Vol. 1 13.8) and discards the image.
  */
 #include "cpu/ops.h"
 #include "cpu/sys_ctl.h"
@@ -117,6 +120,78 @@ static void op_fxrstor(struct cpu *c, const struct insn *i)
         cpu_fault(c, VEC_GP, 0);
 }
 
+/* XSAVE/XRSTOR common checks (SDM Vol. 2 XSAVE, XRSTOR "Protected Mode Exceptions"): #UD
+ * without CPUID.XSAVE or CR4.OSXSAVE, #NM with CR0.TS, #GP(0) if the area is not 64-byte aligned.
+ * The area checked is the legacy region and the header (576 bytes): the model's XCR0 holds no
+ * component beyond SSE. Returns the segment offset of the area. */
+static uint64_t xsave_area(struct cpu *c, const struct insn *i, unsigned acc)
+{
+    need_osxsave(c);
+    if (c->cr0 & CR0_TS)
+        cpu_fault_noerr(c, VEC_NM);
+    uint64_t ea = insn_ea(c, i);
+    uint64_t lin = seg_lin(c, i->seg, ea, 576, acc);
+    if (lin & 63)
+        cpu_fault(c, VEC_GP, 0);
+    vcheck(c, i->seg, ea, 1, acc);
+    vcheck(c, i->seg, trunc_sz(ea + 575, i->asz), 1, acc);
+    return ea;
+}
+
+/* The requested-feature bitmap: XCR0 AND EDX:EAX (Vol. 1 13.6, 13.8). */
+static uint64_t xsave_rfbm(const struct cpu *c)
+{
+    return c->msr.xcr0 & ((uint32_t)c->gpr[R_RAX] | c->gpr[R_RDX] << 32);
+}
+
+/* XSAVE/XSAVE64 (Vol. 1 13.7): component 0 (x87: bytes 0-23 and 32-159) and component 1 (SSE:
+ * XMM registers at 160, eight outside 64-bit mode) if requested; MXCSR and MXCSR_MASK (24-31)
+ * if RFBM[1] or RFBM[2]; XSTATE_BV[i] = XINUSE[i] = 0 for requested i, its other bits and the
+ * rest of the header unchanged. */
+static void op_xsave(struct cpu *c, const struct insn *i)
+{
+    uint64_t ea = xsave_area(c, i, ACC_WRITE);
+    uint64_t rfbm = xsave_rfbm(c);
+    unsigned xmm_end = 160 + (c->mode == MODE_LONG64 ? 16 : 8) * 16;
+    for (unsigned off = 0; off < xmm_end; off += 8) {
+        uint64_t q = 0;
+        if (off == 24) {
+            if (!(rfbm & 6))
+                continue;
+            q = 0x1f80 | (uint64_t)c->model->mxcsr_mask << 32;   /* MXCSR, MXCSR_MASK */
+        } else if (off < 160) {
+            if (!(rfbm & 1))
+                continue;
+            if (off == 0)
+                q = 0x037f;                                /* FCW; FSW, FTW, FOP = 0 */
+        } else if (!(rfbm & 2)) {
+            continue;
+        }
+        vwrite(c, i->seg, trunc_sz(ea + off, i->asz), q, 8);
+    }
+    uint64_t bv = vread(c, i->seg, trunc_sz(ea + 512, i->asz), 8);
+    vwrite(c, i->seg, trunc_sz(ea + 512, i->asz), bv & ~rfbm, 8);
+}
+
+/* XRSTOR/XRSTOR64 (Vol. 1 13.8): the standard form only (no XSAVEC in the model): #GP(0) if
+ * XCOMP_BV[63] is set, if header bytes 8-23 are not zero, if XSTATE_BV has a bit outside XCR0,
+ * or if MXCSR (read when RFBM[1] or RFBM[2]) sets a bit outside MXCSR_MASK. */
+static void op_xrstor(struct cpu *c, const struct insn *i)
+{
+    uint64_t ea = xsave_area(c, i, ACC_READ);
+    uint64_t rfbm = xsave_rfbm(c);
+    uint64_t bv = vread(c, i->seg, trunc_sz(ea + 512, i->asz), 8);
+    uint64_t comp = vread(c, i->seg, trunc_sz(ea + 520, i->asz), 8);
+    uint64_t rsvd = vread(c, i->seg, trunc_sz(ea + 528, i->asz), 8);
+    if (comp || rsvd || (bv & ~c->msr.xcr0))
+        cpu_fault(c, VEC_GP, 0);
+    if (rfbm & 6) {
+        uint32_t mxcsr = (uint32_t)vread(c, i->seg, trunc_sz(ea + 24, i->asz), 4);
+        if (mxcsr & ~c->model->mxcsr_mask)
+            cpu_fault(c, VEC_GP, 0);
+    }
+}
+
 /* STAC/CLAC: #UD unless CPL = 0 and CPUID reports SMAP (SDM Vol. 2 STAC, CLAC). */
 static void op_stac_clac(struct cpu *c, const struct insn *i)
 {
@@ -148,6 +223,10 @@ void sys_misc_register(void)
     op_reg(X86_INS_FXSAVE64, op_fxsave, sel_mem_only, CLS_OTHER);
     op_reg(X86_INS_FXRSTOR, op_fxrstor, sel_mem_only, CLS_OTHER);
     op_reg(X86_INS_FXRSTOR64, op_fxrstor, sel_mem_only, CLS_OTHER);
+    op_reg(X86_INS_XSAVE, op_xsave, sel_mem_only, CLS_OTHER);
+    op_reg(X86_INS_XSAVE64, op_xsave, sel_mem_only, CLS_OTHER);
+    op_reg(X86_INS_XRSTOR, op_xrstor, sel_mem_only, CLS_OTHER);
+    op_reg(X86_INS_XRSTOR64, op_xrstor, sel_mem_only, CLS_OTHER);
     op_reg(X86_INS_STAC, op_stac_clac, sel_nolock, CLS_SYSTEM);
     op_reg(X86_INS_CLAC, op_stac_clac, sel_nolock, CLS_SYSTEM);
 }

@@ -5,8 +5,10 @@
 # What it must print follows from the configuration and hvsim's platform, not from an earlier
 # run:
 #   - scenarios/default.partcfg: two partitions, child1 16 MiB (16384 KiB) with workload
-#     compute,timer,message and child2 8 MiB (8192 KiB) with compute, both images found;
-#   - CPUID.1:ECX[31] is 0 on bare hvsim: "no hypervisor", nothing started;
+#     compute,timer,message and child2 8 MiB (8192 KiB), 2 VPs, with compute,smp, both images
+#     found;
+#   - CPUID.1:ECX[31] is 0 on bare hvsim: "no hypervisor", nothing started (no partition and
+#     none of the root's own VPs);
 #   - power-off through ACPI S5 with hvsim's PM block (docs/DEVICES.md: PM1_CNT at 0x604,
 #     \_S5 SLP_TYP 7), and hvsim stops with the soft-off reason;
 #   - a malformed configuration prints its exact "partcfg:LINE: expected ..." message, a missing
@@ -48,9 +50,13 @@ soft_off() {
 run default "$child,child.elf" "$src/scenarios/default.partcfg,partcfg"
 expect default "root: partition configuration \"$src/scenarios/default.partcfg partcfg\": 2 partitions"
 expect default "root: child1: image child.elf (found), 16384 KiB, 1 VP, workload compute,timer,message"
-expect default "root: child2: image child.elf (found), 8192 KiB, 1 VP, workload compute"
+expect default \
+    "root: child2: image child.elf (found), 8192 KiB, 2 VPs, workload compute,smp"
 expect default "root: no hypervisor (CPUID.1:ECX[31] = 0): the 2 partitions are not started"
 soft_off default
+# without a hypervisor the root starts no VP of its own (docs/HYPERVISOR.md "VPs online")
+if grep -q '^root: .*VPs* .*online' "$tmp/default"; then bad "default: the root tried to start VPs"
+else pass "default: no VP started"; fi
 
 printf '# bad\n[partition a]\nimage = child.elf\nvps = 99\n' >"$tmp/bad.partcfg"
 run badcfg "$child,child.elf" "$tmp/bad.partcfg"

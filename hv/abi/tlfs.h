@@ -246,6 +246,7 @@ HV_STATIC_ASSERT(sizeof(struct hv_reference_tsc_page) == 24, "reference TSC page
 #define HV_PRIV_CPU_MANAGEMENT      HV_PRIV_EBX(HV_CPU_MANAGEMENT)
 
 /* CPUID 0x40000004 EAX recommendations. */
+#define HV_X64_APIC_ACCESS_RECOMMENDED    (1u << 3)   /* use the EOI/ICR/TPR MSRs */
 #define HV_X64_RELAXED_TIMING_RECOMMENDED (1u << 5)
 #define HV_DEPRECATING_AEOI_RECOMMENDED   (1u << 9)
 /* CPUID 0x40000006 EAX hardware features in use. */
@@ -324,6 +325,9 @@ HV_STATIC_ASSERT(sizeof(struct hv_message_page) == HV_PAGE_SIZE, "message page")
 #define HV_STIMER_CONFIG_VALID        0xF1FFFull   /* 15:13 and 63:20 are reserved */
 /* CPUID 0x40000003 EDX[19]: direct-mode synthetic timers available. */
 #define HV_STIMER_DIRECT_MODE_AVAILABLE (1u << 19)
+/* CPUID 0x40000003 EDX[8]: HV_X64_MSR_TSC_FREQUENCY / APIC_FREQUENCY available (Linux
+ * HV_FEATURE_FREQUENCY_MSRS_AVAILABLE). */
+#define HV_FEATURE_FREQUENCY_MSRS_AVAILABLE (1u << 8)
 /* The payload of an HVMSG_TIMER_EXPIRED message (Linux struct hv_timer_message_payload). */
 struct hv_timer_message_payload {
     uint32_t timer_index;

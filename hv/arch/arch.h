@@ -32,7 +32,13 @@ void hv_idt_load(struct hv_lp *lp);         /* idt.c */
 
 /* Local APIC (lapic.c; SDM Vol. 3 11). */
 void lapic_init(void);                      /* this LP: software-enable, spurious vector */
-uint32_t lapic_id(void);                    /* this LP's APIC ID (xAPIC ID register 31:24) */
+uint32_t lapic_id(void);                    /* this LP's APIC ID (xAPIC 31:24, x2APIC 32 bits) */
+/* The register at xAPIC offset `reg` in either mode (x2APIC: MSR 800H + reg/16). */
+uint32_t lapic_read(uint32_t reg);
+void lapic_write(uint32_t reg, uint32_t v);
+bool lapic_is_x2apic(void);
+/* The hypervisor's command line has the word `word` (hv/boot/main.c). */
+bool hv_cmdline_has(const char *word);
 /* INIT, then two start-up IPIs with vector page (SDM Vol. 3 9.4.4.1, MP spec B.4) to apic_id,
  * with the delays of the MP specification (10 ms, 200 us, 200 us). */
 void lapic_start_ap(uint32_t apic_id, uint8_t page);

@@ -1,16 +1,21 @@
-/* lapic.c — the local APIC driver of the hypervisor (xAPIC mode, memory-mapped registers; SDM
- * Vol. 3 11.4 "Local APIC", 11.6 "Issuing Interprocessor Interrupts", 11.9 "Spurious Interrupt").
+/* lapic.c — the local APIC driver of the hypervisor, xAPIC or x2APIC mode (SDM Vol. 3 11.4
+ * "Local APIC", 11.6 "Issuing Interprocessor Interrupts", 11.9 "Spurious Interrupt", 11.12
+ * "Extended XAPIC (x2APIC)").
  *
- * The register page is at the address IA32_APIC_BASE (MSR 1BH) holds in bits MAXPHYADDR-1:12
- * (SDM 11.4.4); the BSP reads it once in lapic_init, every LP uses the same address (the
- * hypervisor never moves it). lapic_init sets the global enable bit if it is clear, and refuses
- * x2APIC mode (EXTD = 1: the MMIO page does not work then, 11.12.1) with a panic. The spurious
- * vector is HV_VECTOR_SPURIOUS with the software-enable bit (SVR bit 8, 11.4.3).
+ * Mode: x2APIC if the firmware left the APIC in it (IA32_APIC_BASE.EXTD = 1, as firmware does on
+ * machines with APIC IDs above 254), or if the command line has the word `x2apic` and CPUID.1:
+ * ECX[21] reports it (then each LP switches itself: EN|EXTD, the xAPIC -> x2APIC transition of
+ * 11.12.5); otherwise xAPIC. Every LP uses the BSP's mode.
+ * xAPIC: the register page at the address IA32_APIC_BASE holds in bits MAXPHYADDR-1:12 (11.4.4),
+ * read once by the BSP (the hypervisor never moves it); 32-bit aligned accesses (11.4.1).
+ * x2APIC: register offset R is MSR 800H + R/16 (11.12.1.2); the ICR is the 64-bit MSR 830H with
+ * the 32-bit destination in 63:32 and no delivery-status bit (11.12.9); EOI takes only 0.
+ * lapic_init sets the global enable bit if it is clear; the spurious vector is
+ * HV_VECTOR_SPURIOUS with the software-enable bit (SVR bit 8, 11.4.3).
  *
- * IPIs are written high dword first (destination, ICR bits 63:56), then the low dword, which
- * sends (11.6.1); before each write the sender waits for the previous IPI's delivery status
- * (bit 12) to clear, bounded (a stuck APIC is a panic, not a hang).
- * Invariants: every register access is a 32-bit aligned access (11.4.1).
+ * xAPIC IPIs are written high dword first (destination, ICR bits 63:56), then the low dword,
+ * which sends (11.6.1); before each write the sender waits for the previous IPI's delivery
+ * status (bit 12) to clear, bounded (a stuck APIC is a panic, not a hang).
  */
 #include "hv/arch/arch.h"
 #include "hv/hv_svc.h"
@@ -35,26 +40,59 @@
 #define ICR_ASSERT (1u << 14)
 #define ICR_ALL_BUT_SELF (3u << 18)
 
-static uint64_t hv_lapic_base;
+#define X2APIC_MSR(reg) (0x800u + ((reg) >> 4))
+#define X2APIC_ICR 0x830u
 
-static inline uint32_t rd(uint32_t reg)
+static uint64_t hv_lapic_base;
+static int x2apic = -1;                     /* -1: the BSP has not chosen yet */
+
+uint32_t lapic_read(uint32_t reg)
 {
+    if (x2apic > 0)
+        return (uint32_t)rdmsr(X2APIC_MSR(reg));
     return *(volatile uint32_t *)(uintptr_t)(hv_lapic_base + reg);
 }
-static inline void wr(uint32_t reg, uint32_t v)
+
+void lapic_write(uint32_t reg, uint32_t v)
 {
-    *(volatile uint32_t *)(uintptr_t)(hv_lapic_base + reg) = v;
+    if (x2apic > 0)
+        wrmsr(X2APIC_MSR(reg), v);
+    else
+        *(volatile uint32_t *)(uintptr_t)(hv_lapic_base + reg) = v;
 }
+
+bool lapic_is_x2apic(void)
+{
+    return x2apic > 0;
+}
+
+static inline uint32_t rd(uint32_t reg) { return lapic_read(reg); }
+static inline void wr(uint32_t reg, uint32_t v) { lapic_write(reg, v); }
 
 void lapic_init(void)
 {
     uint64_t b = rdmsr(MSR_IA32_APIC_BASE);
-    if (b & APIC_BASE_EXTD)
-        hv_panic("the local APIC is in x2APIC mode (IA32_APIC_BASE %#lx): the hypervisor drives "
-                 "the xAPIC MMIO interface only", (unsigned long)b);
+    uint32_t r[4];
+    if (x2apic < 0) {   /* the BSP chooses for every LP */
+        cpuid(1, 0, r);
+        x2apic = (b & APIC_BASE_EXTD) || (hv_cmdline_has("x2apic") && ((r[2] >> 21) & 1));
+    }
+    if (x2apic && !(b & APIC_BASE_EXTD)) {
+        /* 11.12.5: disabled -> x2APIC is invalid, so enable xAPIC first, then set EXTD */
+        if (!(b & APIC_BASE_EN))
+            wrmsr(MSR_IA32_APIC_BASE, b | APIC_BASE_EN);
+        wrmsr(MSR_IA32_APIC_BASE, b | APIC_BASE_EN | APIC_BASE_EXTD);
+        b = rdmsr(MSR_IA32_APIC_BASE);
+    } else if (!x2apic && (b & APIC_BASE_EXTD)) {
+        hv_panic("LP's local APIC is in x2APIC mode, the BSP's in xAPIC mode (IA32_APIC_BASE "
+                 "%#lx)", (unsigned long)b);
+    }
     if (!(b & APIC_BASE_EN))
         wrmsr(MSR_IA32_APIC_BASE, b | APIC_BASE_EN);
-    uint32_t r[4];
+    if (x2apic) {
+        wr(LAPIC_SVR, (rd(LAPIC_SVR) & ~0xFFu) | 0x100u | HV_VECTOR_SPURIOUS);
+        return;
+    }
     cpuid(0x80000000u, 0, r);
     unsigned maxphys = 36;                  /* SDM Vol. 3 4.1.4: 36 when 80000008H is absent */
     if (r[0] >= 0x80000008u) {
@@ -72,7 +110,7 @@ void lapic_init(void)
 
 uint32_t lapic_id(void)
 {
-    return rd(LAPIC_ID) >> 24;
+    return x2apic > 0 ? rd(LAPIC_ID) : rd(LAPIC_ID) >> 24;   /* 11.12.5.1: 32-bit x2APIC ID */
 }
 
 void lapic_eoi(void)
@@ -92,6 +130,10 @@ static void icr_wait(void)
 
 static void icr_send(uint32_t apic_id, uint32_t lo)
 {
+    if (x2apic > 0) {   /* 11.12.9: one write, no delivery status to wait for */
+        wrmsr(X2APIC_ICR, (uint64_t)apic_id << 32 | lo);
+        return;
+    }
     icr_wait();
     wr(LAPIC_ICR_HI, apic_id << 24);
     wr(LAPIC_ICR_LO, lo);
@@ -122,8 +164,12 @@ void lapic_start_ap(uint32_t apic_id, uint8_t page)
 
 void lapic_nmi_others(void)
 {
-    if (hv_lapic_base == 0)                 /* before lapic_init: no other LP runs yet */
+    if (x2apic < 0)                         /* before lapic_init: no other LP runs yet */
         return;
+    if (x2apic > 0) {
+        wrmsr(X2APIC_ICR, ICR_ALL_BUT_SELF | ICR_NMI | ICR_ASSERT);
+        return;
+    }
     wr(LAPIC_ICR_HI, 0);
     wr(LAPIC_ICR_LO, ICR_ALL_BUT_SELF | ICR_NMI | ICR_ASSERT);
 }

@@ -8,8 +8,8 @@
  * the count the timer loses over 1 ms of TSC with its LVT masked (bit 16; a 25 MHz timer
  * gives 25000 counts, so the ratio is good to 0.004%: a wake-up is rarely early, and an early
  * one is re-armed).
- * The registers are the xAPIC MMIO page at IA32_APIC_BASE (the hypervisor never moves it,
- * hv/arch/lapic.c).
+ * The registers are reached through lapic_read/lapic_write (hv/arch/lapic.c: the xAPIC page or
+ * the x2APIC MSRs).
  *
  * Invariants: called on the LP whose timer it is, with IF = 0; the LVT timer is written before
  * the first arm of each LP; MFENCE orders the LVT's MMIO write before WRMSR of the deadline
@@ -21,7 +21,6 @@
 #include "hv/hv_svc.h"
 #include "krt/krt.h"
 
-#define MSR_IA32_APIC_BASE 0x1Bu
 #define MSR_IA32_TSC_DEADLINE 0x6E0u
 #define LAPIC_LVT_TIMER 0x320u
 #define LAPIC_TIMER_ICR 0x380u
@@ -32,27 +31,18 @@
 #define LVT_MODE_DEADLINE (2u << 17)
 #define DCR_DIVIDE_1 0xBu                   /* 11.5.4 Figure 11-10: 1011b */
 
-static uint64_t apic_base;                  /* 0: not known yet */
 static int use_deadline = -1;               /* -1: CPUID not read yet */
 static uint64_t cal_apic, cal_tsc;          /* one-shot: cal_apic timer ticks per cal_tsc */
 static uint8_t lvt_ready[HV_MAX_LPS];
 
-static inline uint32_t rd(uint32_t reg)
-{
-    return *(volatile uint32_t *)(uintptr_t)(apic_base + reg);
-}
-static inline void wr(uint32_t reg, uint32_t v)
-{
-    *(volatile uint32_t *)(uintptr_t)(apic_base + reg) = v;
-}
+static inline uint32_t rd(uint32_t reg) { return lapic_read(reg); }
+static inline void wr(uint32_t reg, uint32_t v) { lapic_write(reg, v); }
 
 static void setup(void)
 {
     if (use_deadline < 0) {
         uint32_t r[4];
         cpuid(1, 0, r);
-        /* bits 51:12 (above MAXPHYADDR they are reserved, hence 0) */
-        apic_base = rdmsr(MSR_IA32_APIC_BASE) & 0x000FFFFFFFFFF000ull;
         use_deadline = (r[2] >> 24) & 1;
     }
     struct hv_lp *lp = this_lp();

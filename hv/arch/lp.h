@@ -31,6 +31,8 @@ struct hv_lp {
     /* hv/vmx: the VPs that run on this LP and the scheduler's state */
     struct hv_vp *run_list;         /* linked through vp->next_on_lp */
     struct hv_vp *current;          /* the VP whose VMCS is current, or NULL */
+    struct hv_vp *guest;            /* the VP whose XCR0, FPU/SSE state and syscall MSRs are
+                                     * in this LP's registers (hv/vmx/guest_switch.c), or NULL */
     volatile uint32_t resched;      /* set by vp_kick from another LP */
     uint8_t hcall_buf[2][4096] __attribute__((aligned(4096)));  /* hypercall input, output */
 };

@@ -18,12 +18,10 @@
  * Invariants: the image lies below 4 GiB (hv.ld), so 32-bit absolute addresses reach everything
  * used here; HV_STACK_SIZE (hv/arch/lp.h) is 16384 (checked in hv/arch/lp.c).
  */
+#include "krt/long_mode.inc"
+
 #define HV_STACK_SIZE 16384
 #define HV_IDMAP_GIB 64                 /* = page directories = PDPT entries used */
-#define MSR_IA32_EFER 0xC0000080
-#define EFER_LME 0x100
-#define CR4_PAE 0x20
-#define CR0_PE_NE_PG 0x80000021
 
     .section .text.entry, "ax"
     .code32
@@ -34,54 +32,13 @@ hv_start:
     mov     %eax, hv_mb_magic
     mov     %ebx, hv_mb_info
     /* page directories: entry k (k = 0 .. 512 * HV_IDMAP_GIB - 1) maps k * 2 MiB */
-    mov     $hv_boot_pd, %edi
-    xor     %ecx, %ecx
-1:  mov     %ecx, %eax
-    shl     $21, %eax
-    or      $0x83, %eax                 /* PS | RW | P */
-    mov     %eax, (%edi,%ecx,8)
-    mov     %ecx, %eax
-    shr     $11, %eax                   /* physical address bits 63:32 */
-    mov     %eax, 4(%edi,%ecx,8)
-    inc     %ecx
-    cmp     $512 * HV_IDMAP_GIB, %ecx
-    jb      1b
-    /* PDPT entries 0 .. HV_IDMAP_GIB - 1 -> the page directories (RW | P) */
-    mov     $hv_boot_pdpt, %edi
-    mov     $hv_boot_pd + 3, %eax
-    xor     %ecx, %ecx
-2:  mov     %eax, (%edi,%ecx,8)
-    movl    $0, 4(%edi,%ecx,8)
-    add     $4096, %eax
-    inc     %ecx
-    cmp     $HV_IDMAP_GIB, %ecx
-    jb      2b
-    movl    $hv_boot_pdpt + 3, hv_boot_pml4
-    movl    $0, hv_boot_pml4 + 4
+    KRT_IDMAP_2M hv_boot_pd, hv_boot_pdpt, hv_boot_pml4, HV_IDMAP_GIB
     /* SDM Vol. 3 9.8.5 steps 2-4 */
-    mov     %cr4, %eax
-    or      $CR4_PAE, %eax
-    mov     %eax, %cr4
-    mov     $hv_boot_pml4, %eax
-    mov     %eax, %cr3
-    mov     $MSR_IA32_EFER, %ecx
-    rdmsr
-    or      $EFER_LME, %eax
-    wrmsr
-    mov     %cr0, %eax
-    or      $CR0_PE_NE_PG, %eax
-    mov     %eax, %cr0
-    lgdt    hv_boot_gdtr
-    ljmp    $0x08, $start64
+    KRT_ENTER_LONG_MODE hv_boot_pml4, hv_boot_gdtr, start64
 
     .code64
 start64:
-    mov     $0x10, %eax
-    mov     %eax, %ds
-    mov     %eax, %es
-    mov     %eax, %ss
-    mov     %eax, %fs
-    mov     %eax, %gs
+    KRT_FLAT_DATA_SEGMENTS
     lea     hv_lp_stacks + HV_STACK_SIZE(%rip), %rsp
     xor     %ebp, %ebp
     mov     hv_mb_magic(%rip), %edi
@@ -94,13 +51,7 @@ start64:
     .section .rodata
     .balign 16
     .globl  hv_boot_gdt, hv_boot_gdtr
-hv_boot_gdt:
-    .quad   0
-    .quad   0x00af9a000000ffff          /* 08H: 64-bit code, DPL 0 (SDM Vol. 3 3.4.5) */
-    .quad   0x00cf92000000ffff          /* 10H: flat data, read/write, DPL 0 */
-hv_boot_gdtr:
-    .word   hv_boot_gdtr - hv_boot_gdt - 1
-    .quad   hv_boot_gdt                 /* 32-bit LGDT reads the low 4 bytes */
+    KRT_BOOT_GDT hv_boot_gdt, hv_boot_gdtr
 
     .section .data
     .balign 8

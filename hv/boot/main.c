@@ -41,8 +41,8 @@ static void check_root_module(void)
         hv_panic("module 0 \"%s\" (the root kernel): %s", m->string, err);
 }
 
-/* Is `word` one of the command line's space-separated words? */
-static bool cmdline_has(const char *word)
+/* Is `word` one of the command line's space-separated words? (arch.h) */
+bool hv_cmdline_has(const char *word)
 {
     size_t n = strlen(word);
     for (const char *s = hv_boot.cmdline; (s = strchr(s, word[0])) != NULL; s++)
@@ -64,6 +64,7 @@ void hv_main(uint32_t magic, uint32_t info)
     hv_tsc_calibrate();
     lapic_init();
     uint32_t bsp = lapic_id();
+    hv_log("hv: local APIC in %s mode\n", lapic_is_x2apic() ? "x2APIC" : "xAPIC");
     hv_acpi_find_lps(bsp);
     hv_log("hv: %u LPs in the ACPI MADT\n", hv_nlps);
     hv_mem_setup();
@@ -79,7 +80,7 @@ void hv_main(uint32_t magic, uint32_t info)
     lp->online = true;
     hv_smp_start();
     hv_log("hv: all %u LPs online\n", hv_nlps);
-    if (cmdline_has("hv_selftest=ud2"))
+    if (hv_cmdline_has("hv_selftest=ud2"))
         __asm__ volatile("ud2");
     hv_root_start();
     hv_lp_loop();

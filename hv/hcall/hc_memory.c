@@ -6,8 +6,11 @@
  *    or out of itself or a child. A deposited page must be mapped readable and writable in the
  *    root's EPT, be RAM and not be mapped into a child (hv_part_page_shared) — so a page already
  *    deposited, hypervisor memory, device MMIO or a page a child can reach is
- *    INVALID_PARAMETER; it is
- *    unmapped from the root (ept_unmap, then one ept_flush per exit) and joins the target's pool.
+ *    INVALID_PARAMETER, and so is a page the hypervisor writes for the root (root_overlay_page:
+ *    its hypercall page, reference TSC page, and any of its VPs' SynIC message or event-flags
+ *    page, while enabled: the hypervisor must never write into a page it has taken for itself);
+ *    it is unmapped from the root (ept_unmap, then one ept_flush per exit) and joins the
+ *    target's pool.
  *    Withdraw takes free pages of the target's pool (zeroed), maps them back into the root at
  *    GPA = HPA and returns their page numbers; an empty pool ends the call with NO_RESOURCES and
  *    the pages withdrawn so far in reps completed (as Linux's mshv expects).
@@ -42,6 +45,23 @@ static bool caller_is_root(const struct hc_ctx *x)
     return x->caller->id == HV_PARTITION_ROOT_ID && !x->caller->parent;
 }
 
+/* Is GPA page `gpa` one the hypervisor writes into for the root: the hypercall page and the
+ * reference TSC page (TLFS 3.13, 12.7) or a VP's SIMP / SIEFP (TLFS 11.8), enabled (bit 0)? */
+static bool root_overlay_page(const struct hv_partition *root, uint64_t gpa)
+{
+    const uint64_t mask = ~0xFFFull;
+    if (((root->hypercall_msr & 1) && (root->hypercall_msr & mask) == gpa) ||
+        ((root->ref_tsc_msr & 1) && (root->ref_tsc_msr & mask) == gpa))
+        return true;
+    for (uint32_t i = 0; i < HV_MAX_VPS; i++) {
+        const struct hv_vp *vp = root->vp[i];
+        if (vp && (((vp->synic.simp & 1) && (vp->synic.simp & mask) == gpa) ||
+                   ((vp->synic.siefp & 1) && (vp->synic.siefp & mask) == gpa)))
+            return true;
+    }
+    return false;
+}
+
 uint16_t hc_deposit_memory(struct hc_ctx *x)
 {
     struct hv_input_deposit_memory in;
@@ -58,7 +78,7 @@ uint16_t hc_deposit_memory(struct hc_ctx *x)
         unsigned perms;
         if (pfn > PFN_MAX || ept_lookup(&root->ept, pfn << 12, &hpa, &perms) != 0 ||
             (perms & (EPT_R | EPT_W)) != (EPT_R | EPT_W) || !hv_part_is_ram(hpa) ||
-            hv_part_page_shared(hpa)) {
+            hv_part_page_shared(hpa) || root_overlay_page(root, pfn << 12)) {
             st = HV_STATUS_INVALID_PARAMETER;
             break;
         }

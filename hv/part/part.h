@@ -77,6 +77,11 @@ struct hv_vp_arch {
     uint64_t pending_irq[4];        /* vectors 0..255 waiting to be injected */
     bool vmcs_ready;                /* the VMCS fields were written on vp->lp (hv/vmx) */
     volatile bool clear_req;        /* vp_arch_destroy asks vp->lp to VMCLEAR it (hv/vmx) */
+    /* hv/vmx/guest_switch.c: the VP's state the VMCS does not hold, in the LP's registers while
+     * it is the LP's guest (hv_lp.guest), here while another VP has the LP */
+    uint64_t xsave_area;            /* HPA of its XSAVE (or FXSAVE) area: one pool page */
+    uint64_t xcr0;                  /* XCR0 (XSETBV exits; 1 after reset) */
+    uint64_t star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux;
 };
 
 /* Messages a VP's SynIC holds back while their slot is busy (hv/synic/message.c): at most
@@ -103,6 +108,22 @@ struct hv_synic_vp {
     uint64_t queue_msg[HV_SYNIC_QUEUE_LEN][32]; /* struct hv_message (256 bytes) */
 };
 
+/* What hv/vapic keeps per VP: the virtual local APIC (hv/vapic/vapic.h). IRR is
+ * hv_vp_arch.pending_irq; TPR[7:4] is ctx.cr8. */
+struct hv_vapic {
+    uint32_t id;                    /* APIC ID register value >> 24 */
+    uint32_t tpr_low;               /* TPR[3:0] */
+    uint32_t ldr, dfr, svr, esr, icr_hi, icr_lo;
+    uint32_t lvt[7];                /* CMCI, timer, thermal, perf, LINT0, LINT1, error */
+    uint64_t isr[4];                /* in-service vectors */
+    uint64_t auto_eoi[4];           /* vectors injected without an ISR bit (SynIC AutoEOI) */
+    /* the timer (hv/vapic/vapic_timer.c) */
+    uint32_t timer_icr, timer_dcr;
+    uint64_t timer_start;           /* TSC when the current count was (re)loaded */
+    uint64_t timer_due;             /* TSC of the next expiry, 0: not armed */
+    uint64_t tsc_deadline;          /* IA32_TSC_DEADLINE in TSC-deadline mode */
+};
+
 struct hv_partition;
 
 struct hv_vp {
@@ -114,6 +135,7 @@ struct hv_vp {
     struct hv_vp_context ctx;
     struct hv_vp_arch arch;
     struct hv_synic_vp synic;
+    struct hv_vapic vapic;
     struct hv_vp *next_on_lp;       /* the LP's run list */
 };
 

@@ -27,7 +27,7 @@ extern struct hv_partition hv_partitions[HV_MAX_PARTITIONS];
     ((uint64_t)(HV_MSR_TIME_REF_COUNT_AVAILABLE | HV_MSR_SYNIC_AVAILABLE |                \
                 HV_MSR_SYNTIMER_AVAILABLE | HV_MSR_HYPERCALL_AVAILABLE |                  \
                 HV_MSR_VP_INDEX_AVAILABLE | HV_MSR_REFERENCE_TSC_AVAILABLE |              \
-                HV_ACCESS_FREQUENCY_MSRS))
+                HV_ACCESS_FREQUENCY_MSRS | HV_MSR_APIC_ACCESS_AVAILABLE))
 /* The root (docs/HYPERVISOR.md): CreatePartitions, AccessPartitionId, AccessMemoryPool,
  * PostMessages, SignalEvents, CreatePort, ConnectPort, CpuManagement. */
 #define HV_ROOT_PRIVILEGES                                                                 \

@@ -36,10 +36,14 @@ int synic_cpuid(struct hv_vp *vp, uint32_t leaf, uint32_t subleaf, uint32_t out[
     case HYPERV_CPUID_FEATURES:                     /* 2.4.4: the privilege mask; EDX features */
         out[0] = (uint32_t)priv;
         out[1] = (uint32_t)(priv >> 32);
-        out[3] = HV_STIMER_DIRECT_MODE_AVAILABLE;   /* synthetic timers in direct mode */
+        out[3] = HV_STIMER_DIRECT_MODE_AVAILABLE |  /* synthetic timers in direct mode */
+                 HV_FEATURE_FREQUENCY_MSRS_AVAILABLE;   /* TSC / APIC frequency MSRs */
         break;
     case HYPERV_CPUID_ENLIGHTMENT_INFO:             /* 2.4.5 */
         out[0] = HV_DEPRECATING_AEOI_RECOMMENDED;
+        if (priv & HV_MSR_APIC_ACCESS_AVAILABLE)    /* the EOI/ICR/TPR MSRs: one WRMSR exit,
+                                                     * no MMIO decoding (hv/vapic) */
+            out[0] |= HV_X64_APIC_ACCESS_RECOMMENDED;
         out[1] = 0xFFFFFFFFu;       /* spinlock retries before notifying: never */
         break;
     case HYPERV_CPUID_IMPLEMENT_LIMITS:             /* 2.4.6 */

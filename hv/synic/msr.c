@@ -17,8 +17,11 @@
  *    bits 11:1 reserved, and enabling one on a page that is not writable RAM of the partition is
  *    a #GP (the page is not cleared); EOM reads 0, a write delivers waiting messages
  *    (message.c), as does any write to SCONTROL, SIMP or SINTx; SINTx: 7:0 vector, 16 masked,
- *    17 AutoEOI, vectors 0-15 rejected unless masked. Synthetic timer MSRs are stored here
+ *    17 AutoEOI, vectors 0-15 rejected unless masked; a SINT with AutoEOI makes its vector
+ *    auto-EOI in the VP's virtual APIC. Synthetic timer MSRs are stored here
  *    (hv/synic/stimer.c runs them).
+ *  - The synthetic APIC MSRs EOI/ICR/TPR (0x40000070-72) and a child's IA32_APIC_BASE go to
+ *    the VP's virtual APIC (hv/vapic).
  * Invariants: the guest pages are written only after an ept_lookup with write permission in the
  * writer's own partition's EPT (synic_guest_page).
  */
@@ -27,6 +30,7 @@
 #include "hv/part/partition.h"
 #include "hv/synic/synic.h"
 #include "hv/synic/stimer.h"
+#include "hv/vapic/vapic.h"
 #include "krt/krt.h"
 
 void synic_vp_init(struct hv_vp *vp)
@@ -151,10 +155,13 @@ static int wr_reference_tsc(struct hv_vp *vp, uint32_t msr, uint64_t v)
     return 0;
 }
 
-static int rd_tsc_frequency(struct hv_vp *vp, uint32_t msr, uint64_t *v)
+/* HV_X64_MSR_TSC_FREQUENCY / HV_X64_MSR_APIC_FREQUENCY (read-only, AccessFrequencyRegs;
+ * CPUID 0x40000003 EDX[8]): the TSC's frequency and the virtual APIC timer's input clock before
+ * the divide (hv/vapic/vapic_timer.c), in Hz. */
+static int rd_frequency(struct hv_vp *vp, uint32_t msr, uint64_t *v)
 {
-    (void)vp, (void)msr;
-    *v = hv_tsc_hz();
+    (void)vp;
+    *v = msr == HV_X64_MSR_APIC_FREQUENCY ? vapic_timer_hz() : hv_tsc_hz();
     return 0;
 }
 
@@ -175,6 +182,21 @@ static uint64_t *synic_reg(struct hv_vp *vp, uint32_t msr)
         return (msr & 1) ? &s->stimer_count[t] : &s->stimer_config[t];
     }
     return NULL;
+}
+
+/* The vector of SINTx with AutoEOI (and not masked) is auto-EOI in the VP's virtual APIC (no
+ * ISR bit when injected, TLFS 11.8.3); recomputed for `vector` over all 16 SINTs, since two
+ * SINTs may share one. */
+static void sint_auto_eoi(struct hv_vp *vp, uint8_t vector)
+{
+    bool on = false;
+    for (unsigned i = 0; i < HV_SYNIC_SINT_COUNT; i++) {
+        uint64_t x = vp->synic.sint[i];
+        if ((x & HV_SYNIC_SINT_VECTOR_MASK) == vector && (x & HV_SYNIC_SINT_AUTO_EOI) &&
+            !(x & HV_SYNIC_SINT_MASKED))
+            on = true;
+    }
+    vapic_set_auto_eoi(vp, vector, on);
 }
 
 static int rd_synic(struct hv_vp *vp, uint32_t msr, uint64_t *v)
@@ -223,11 +245,45 @@ static int wr_synic(struct hv_vp *vp, uint32_t msr, uint64_t v)
         if (v & ~HV_SYNIC_CONTROL_ENABLE)
             return -1;
     }
+    uint64_t old = *r;
     *r = v;
+    if (msr >= HV_X64_MSR_SINT0 && msr <= HV_X64_MSR_SINT15) {
+        sint_auto_eoi(vp, (uint8_t)(old & HV_SYNIC_SINT_VECTOR_MASK));
+        sint_auto_eoi(vp, (uint8_t)(v & HV_SYNIC_SINT_VECTOR_MASK));
+    }
     /* a SynIC that can take messages again delivers what waits (SCONTROL, SIMP, SINTx) */
     if (msr == HV_X64_MSR_SCONTROL || msr == HV_X64_MSR_SIMP ||
         (msr >= HV_X64_MSR_SINT0 && msr <= HV_X64_MSR_SINT15))
         synic_eom(vp);
+    return 0;
+}
+
+/* The synthetic APIC MSRs (TLFS "Virtual Interrupt Controller", AccessApicMsrs = CPUID
+ * 0x40000003 EAX[4]) onto the VP's virtual APIC (hv/vapic/vapic.c): EOI (write-only: a read
+ * is #GP; the value is ignored), ICR (64 bits: 31:0 the ICR low dword, 63:32 the high one),
+ * TPR (7:0; bits 63:8 set: #GP). */
+static int rd_apic(struct hv_vp *vp, uint32_t msr, uint64_t *v)
+{
+    if (msr == HV_X64_MSR_ICR)
+        *v = (uint64_t)vapic_read(vp, VAPIC_ICR_HI) << 32 | vapic_read(vp, VAPIC_ICR_LO);
+    else if (msr == HV_X64_MSR_TPR)
+        *v = vapic_read(vp, VAPIC_TPR);
+    else
+        return -1;
+    return 0;
+}
+
+static int wr_apic(struct hv_vp *vp, uint32_t msr, uint64_t v)
+{
+    if (msr == HV_X64_MSR_EOI) {
+        vapic_eoi(vp);
+    } else if (msr == HV_X64_MSR_ICR) {
+        vapic_write_icr64(vp, v);
+    } else {
+        if (v >> 8)
+            return -1;
+        vapic_write(vp, VAPIC_TPR, (uint32_t)v);
+    }
     return 0;
 }
 
@@ -248,9 +304,10 @@ static const struct synic_msr msrs[] = {
       rd_time_ref_count, NULL },
     { HV_X64_MSR_REFERENCE_TSC, HV_X64_MSR_REFERENCE_TSC, HV_MSR_REFERENCE_TSC_AVAILABLE,
       rd_reference_tsc, wr_reference_tsc },
-    { HV_X64_MSR_TSC_FREQUENCY, HV_X64_MSR_TSC_FREQUENCY, HV_ACCESS_FREQUENCY_MSRS,
-      rd_tsc_frequency, NULL },
+    { HV_X64_MSR_TSC_FREQUENCY, HV_X64_MSR_APIC_FREQUENCY, HV_ACCESS_FREQUENCY_MSRS,
+      rd_frequency, NULL },
     { HV_X64_MSR_SCONTROL, HV_X64_MSR_SINT15, HV_MSR_SYNIC_AVAILABLE, rd_synic, wr_synic },
+    { HV_X64_MSR_EOI, HV_X64_MSR_TPR, HV_MSR_APIC_ACCESS_AVAILABLE, rd_apic, wr_apic },
     { HV_X64_MSR_STIMER0_CONFIG, HV_X64_MSR_STIMER3_COUNT, HV_MSR_SYNTIMER_AVAILABLE,
       synic_stimer_rdmsr, synic_stimer_wrmsr },        /* hv/synic/stimer.c */
 };
@@ -268,8 +325,21 @@ static bool synthetic(uint32_t msr)
     return msr >= HV_X64_MSR_SYNTHETIC_FIRST && msr <= HV_X64_MSR_SYNTHETIC_LAST;
 }
 
+/* IA32_APIC_BASE (1BH, SDM Vol. 3 11.4.4) of a child: its virtual APIC is enabled at the
+ * default base in xAPIC mode, BSP on VP 0; a write of that same value is accepted, any other
+ * (moving, disabling, x2APIC) is #GP. The root's is physical (hv/vmx/exit_insn.c). */
+#define SYNIC_APIC_BASE_MSR 0x1Bu
+static uint64_t child_apic_base(const struct hv_vp *vp)
+{
+    return VAPIC_DEFAULT_BASE | (1u << 11) | (vp->index == 0 ? 1u << 8 : 0);
+}
+
 int synic_rdmsr(struct hv_vp *vp, uint32_t msr, uint64_t *val)
 {
+    if (msr == SYNIC_APIC_BASE_MSR && vp->part->id != HV_PARTITION_ROOT_ID) {
+        *val = child_apic_base(vp);
+        return 0;
+    }
     if (!synthetic(msr))
         return 1;
     const struct synic_msr *m = find(vp, msr);
@@ -280,6 +350,8 @@ int synic_rdmsr(struct hv_vp *vp, uint32_t msr, uint64_t *val)
 
 int synic_wrmsr(struct hv_vp *vp, uint32_t msr, uint64_t val)
 {
+    if (msr == SYNIC_APIC_BASE_MSR && vp->part->id != HV_PARTITION_ROOT_ID)
+        return val == child_apic_base(vp) ? 0 : -1;
     if (!synthetic(msr))
         return 1;
     const struct synic_msr *m = find(vp, msr);

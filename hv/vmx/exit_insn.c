@@ -9,6 +9,7 @@
  * IA32_FEATURE_CONTROL raise #GP) nor x2APIC (its APIC is a virtual xAPIC). A child's MSR that
  * is neither synthetic nor protected (msr_protected) is an intercept message to the root.
  */
+#include "hv/vapic/vapic.h"
 #include "hv/vmx/vmx.h"
 #include "krt/krt.h"
 
@@ -17,6 +18,9 @@
 #define RDX 2
 #define RSP 4
 #define R8 8
+/* IA32_TSC_DEADLINE (SDM Vol. 3 11.5.4.1): every VP's, root or child, is its virtual APIC's
+ * (hv/vapic/vapic_timer.c); the physical one is the hypervisor's. */
+#define MSR_IA32_TSC_DEADLINE 0x6E0u
 
 static bool is_root(const struct hv_vp *vp) { return vp->part->id == HV_PARTITION_ROOT_ID; }
 
@@ -121,7 +125,8 @@ int vmx_exit_rdmsr(struct hv_vp *vp)
 {
     uint32_t msr = (uint32_t)vp->ctx.gpr[RCX];
     uint64_t v = 0;
-    int rc = synic_rdmsr(vp, msr, &v);
+    int rc = msr == MSR_IA32_TSC_DEADLINE ? (v = vapic_tsc_deadline_read(vp), 0)
+                                          : synic_rdmsr(vp, msr, &v);
     /* not synthetic: the root's bitmap passes the MSRs it may use through without an exit;
      * what exits (IA32_FEATURE_CONTROL, the VMX MSRs, x2APIC, MSRs outside the bitmap's
      * ranges) is not offered. A child's goes to the root as an intercept unless protected. */
@@ -143,7 +148,8 @@ int vmx_exit_wrmsr(struct hv_vp *vp)
 {
     uint32_t msr = (uint32_t)vp->ctx.gpr[RCX];
     uint64_t v = (vp->ctx.gpr[RDX] << 32) | (uint32_t)vp->ctx.gpr[RAX];
-    int rc = synic_wrmsr(vp, msr, v);
+    int rc = msr == MSR_IA32_TSC_DEADLINE ? (vapic_tsc_deadline_write(vp, v), 0)
+                                          : synic_wrmsr(vp, msr, v);
     if (rc == 1 && !is_root(vp) && !msr_protected(msr))
         return msr_intercept(vp, msr, HV_INTERCEPT_ACCESS_WRITE);
     if (rc == 1) {
@@ -179,6 +185,7 @@ int vmx_exit_cr(struct hv_vp *vp)
             return 0;
         }
         vp->ctx.cr8 = v;
+        vp->vapic.tpr_low = 0;   /* SDM Vol. 3 11.8.6.1: MOV to CR8 clears TPR[3:0] */
     } else if (type == 0 && cr == 4) {
         uint64_t v = gpr_get(vp, reg);
         if ((v & CR4_VMXE) || (v & ~(vmx_caps.cr4_fixed1 | CR4_VMXE))) {
@@ -222,19 +229,18 @@ int vmx_exit_cr(struct hv_vp *vp)
     return 0;
 }
 
-/* SDM Vol. 2 XSETBV: #GP(0) for ECX != 0, a bit the processor does not support, bit 0 clear,
- * or AVX without SSE. The root's XCR0 is the LP's (children do not get XSETBV yet). */
+/* SDM Vol. 2 XSETBV (an exit whatever the controls, 25.1.2): #GP(0) for ECX != 0 or a value
+ * XSETBV refuses (vmx_xsetbv_ok); else the VP's XCR0, in the LP now (the VP is the LP's guest:
+ * guest_switch.c) and kept with the VP's other non-VMCS state. The processor checked CPL 0 and
+ * CR4.OSXSAVE before the exit. */
 int vmx_exit_xsetbv(struct hv_vp *vp)
 {
     uint64_t v = (vp->ctx.gpr[RDX] << 32) | (uint32_t)vp->ctx.gpr[RAX];
-    uint32_t r[4];
-    cpuid(0xD, 0, r);
-    uint64_t supported = ((uint64_t)r[3] << 32) | r[0];
-    if (!is_root(vp) || (uint32_t)vp->ctx.gpr[RCX] != 0 || !(v & 1) || (v & ~supported) ||
-        ((v & 4) && !(v & 2)) || !(read_cr4() & (1u << 18))) {
+    if ((uint32_t)vp->ctx.gpr[RCX] != 0 || !vmx_xsetbv_ok(v)) {
         vmx_inject_exception(VEC_GP, true, 0);
         return 0;
     }
+    vp->arch.xcr0 = v;
     __asm__ volatile("xsetbv" : : "c"(0), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
     vmx_advance_rip();
     return 0;

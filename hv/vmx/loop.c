@@ -4,9 +4,9 @@
  *
  * Events (SDM Vol. 3 26.6, 25.2, 24.8.3): a pending external-interrupt vector is injected on VM
  * entry only when the guest can take it (RFLAGS.IF = 1, no STI / MOV-SS blocking, its priority
- * class above the VP's TPR (CR8)); otherwise interrupt-window exiting is turned on and the exit
- * comes when it can. An event whose delivery an exit interrupted (IDT-vectoring information,
- * 27.2.4) is re-injected first.
+ * class above the PPR of the VP's virtual APIC, hv/vapic); otherwise interrupt-window exiting is
+ * turned on and the exit comes when it can. An event whose delivery an exit interrupted
+ * (IDT-vectoring information, 27.2.4) is re-injected first.
  *
  * Time slices: every VP runs with the VMX-preemption timer (25.5.1) armed to one slice when the
  * scheduler picks it; the "save VMX-preemption timer value" exit control keeps the rest across
@@ -18,6 +18,7 @@
  * its VPs' VMCSs, lp->current and pending_irq bits' clearing.
  */
 #include "hv/arch/lapic_timer.h"
+#include "hv/vapic/vapic.h"
 #include "hv/vmx/vmx.h"
 #include "krt/krt.h"
 
@@ -25,6 +26,12 @@ void vmx_run_list_lock(uint32_t lp);
 void vmx_run_list_unlock(uint32_t lp);
 
 static struct hv_vp *rr_last[HV_MAX_LPS];
+/* The earliest virtual APIC timer deadline (hv/vapic/vapic_timer.c) of the LP's halted VPs as
+ * pick() left it (a halted VP's timer changes only when pick() polls it), 0 if none: it bounds
+ * the slices and the idle LP's sleep, so a halted VP's timer wakes it. */
+static uint64_t vt_halted_due[HV_MAX_LPS];
+
+static uint64_t earliest(uint64_t a, uint64_t b) { return a && (!b || a < b) ? a : b; }
 
 /* Optional hooks of hv/synic (weak: the loop works without them).
  * synic_vp_poll(vp): on vp's LP before each entry and while vp is halted: deliver what is due
@@ -37,17 +44,18 @@ uint64_t synic_lp_deadline(uint32_t lp) __attribute__((weak));
 /* synic_stimer_deadline(vp): the earliest TSC at which vp itself has a timer due, 0 if none. */
 uint64_t synic_stimer_deadline(const struct hv_vp *vp) __attribute__((weak));
 
-static bool has_irq(const struct hv_vp *vp)
-{
-    return (vp->arch.pending_irq[0] | vp->arch.pending_irq[1] | vp->arch.pending_irq[2] |
-            vp->arch.pending_irq[3]) != 0;
-}
+/* An interrupt the virtual APIC would dispatch now (IRR above PPR, SDM Vol. 3 11.8.4): what
+ * ends HLT ("an interrupt that is not masked") and gives the root's VP precedence. */
+static bool has_irq(const struct hv_vp *vp) { return vapic_next_vector(vp) >= 0; }
 
 static void write_cr2(uint64_t v) { __asm__ volatile("mov %0, %%cr2" : : "r"(v) : "memory"); }
 
-/* Serve the requests other LPs leave for this one: VMCLEAR of a VP being destroyed. */
+/* Serve the requests other LPs leave for this one: VMCLEAR of a VP being destroyed, and
+ * forgetting it as the LP's guest (guest_switch.c must not save into its freed area). */
 static void serve_clear(struct hv_lp *lp)
 {
+    if (lp->guest && lp->guest->arch.clear_req)
+        lp->guest = NULL;
     struct hv_vp *cur = lp->current;
     if (cur && cur->arch.clear_req) {
         vmclear(cur->arch.vmcs);
@@ -63,15 +71,20 @@ static struct hv_vp *pick(struct hv_lp *lp)
     lp->resched = 0;
     struct hv_vp *start = rr_last[lp->index];
     bool in_list = false;
+    uint64_t now = hv_rdtsc(), vt_due = 0;
     for (struct hv_vp *v = lp->run_list; v; v = v->next_on_lp) {
         if (v == start)
             in_list = true;
         if (v->state == HV_VP_HALTED && synic_vp_poll)
             synic_vp_poll(v);
+        if (v->state == HV_VP_HALTED)
+            vapic_timer_poll(v, now);
         /* an interrupt the VP accepts ends HLT (SDM Vol. 3 9.10 / HLT: with IF = 0 it stays
          * halted); vp->ctx holds its RFLAGS while it is halted */
         if (v->state == HV_VP_HALTED && has_irq(v) && (v->ctx.rflags & RFLAGS_IF))
             v->state = HV_VP_RUNNABLE;
+        if (v->state == HV_VP_HALTED)
+            vt_due = earliest(vt_due, vapic_timer_deadline(v));
         if (v->state == HV_VP_RUNNABLE && v->part->id == HV_PARTITION_ROOT_ID && has_irq(v))
             root_irq = v;
     }
@@ -93,6 +106,7 @@ static struct hv_vp *pick(struct hv_lp *lp)
     if (root_irq)
         found = root_irq;
     rr_last[lp->index] = found;
+    vt_halted_due[lp->index] = vt_due;
     vmx_run_list_unlock(lp->index);
     return found;
 }
@@ -103,12 +117,10 @@ static void inject_pending(struct hv_vp *vp)
     uint64_t proc = vmx_read(VMCS_PROC);
     if (vmx_read(VMCS_ENTRY_INTR_INFO) & INTR_VALID)
         return;   /* an exception or a re-injected event goes first */
-    int vec = -1;
-    for (int w = 3; w >= 0 && vec < 0; w--) {
-        uint64_t bits = vp->arch.pending_irq[w];
-        if (bits)
-            vec = w * 64 + 63 - __builtin_clzll(bits);
-    }
+    /* the virtual APIC's choice (hv/vapic: highest IRR vector above PPR, software-enabled).
+     * Evaluated before every entry, so an EOI, TPR/CR8 lowering or SVR write on the last exit
+     * lets a vector it unblocked in on this very entry. */
+    int vec = vapic_next_vector(vp);
     if (vec < 0) {
         if (proc & PROC_INTR_WINDOW)
             vmx_write(VMCS_PROC, proc & ~(uint64_t)PROC_INTR_WINDOW);
@@ -117,13 +129,11 @@ static void inject_pending(struct hv_vp *vp)
     bool can = (vmx_read(VMCS_G_RFLAGS) & RFLAGS_IF) &&
                !(vmx_read(VMCS_G_INTERRUPTIBILITY) &
                  (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
-    if ((uint64_t)(vec >> 4) <= (vp->ctx.cr8 & 0xF))
-        return;   /* masked by the TPR: a CR8 / TPR write re-evaluates it */
     if (!can) {
         vmx_write(VMCS_PROC, proc | PROC_INTR_WINDOW);
         return;
     }
-    __atomic_fetch_and(&vp->arch.pending_irq[vec >> 6], ~(1ull << (vec & 63)), __ATOMIC_SEQ_CST);
+    vapic_deliver(vp, (uint8_t)vec);   /* IRR -> ISR (11.8.4) unless auto-EOI */
     vmx_write(VMCS_ENTRY_INTR_INFO, INTR_VALID | INTR_TYPE_EXT | (uint32_t)vec);
     if (proc & PROC_INTR_WINDOW)
         vmx_write(VMCS_PROC, proc & ~(uint64_t)PROC_INTR_WINDOW);
@@ -150,6 +160,7 @@ static void bound_slice(struct hv_lp *lp, struct hv_vp *vp)
     uint64_t own = synic_stimer_deadline ? synic_stimer_deadline(vp) : 0;
     if (own && (!deadline || own < deadline))
         deadline = own;
+    deadline = earliest(earliest(deadline, vt_halted_due[lp->index]), vapic_timer_deadline(vp));
     if (!deadline)
         return;
     uint64_t now = hv_rdtsc(), unit = 1ull << vmx_caps.preempt_shift;
@@ -165,6 +176,7 @@ static int run_once(struct hv_lp *lp, struct hv_vp *vp)
         vp_ctx_load(vp);
     if (synic_vp_poll)
         synic_vp_poll(vp);
+    vapic_timer_poll(vp, hv_rdtsc());
     bound_slice(lp, vp);
     inject_pending(vp);
     write_cr2(vp->ctx.cr2);
@@ -200,7 +212,8 @@ __attribute__((noreturn)) void hv_lp_loop(void)
         serve_clear(lp);
         struct hv_vp *vp = pick(lp);
         if (!vp) {
-            uint64_t deadline = synic_lp_deadline ? synic_lp_deadline(lp->index) : 0;
+            uint64_t deadline = earliest(synic_lp_deadline ? synic_lp_deadline(lp->index) : 0,
+                                         vt_halted_due[lp->index]);
             if (deadline) {
                 /* sleep until then: the local APIC timer ends the HLT (hv/arch/lapic_timer.c);
                  * a kick or a device interrupt ends it earlier */
@@ -223,6 +236,7 @@ __attribute__((noreturn)) void hv_lp_loop(void)
         }
         if (!vp->arch.vmcs_ready)
             vmcs_setup(vp);
+        vmx_guest_switch(lp, vp);
         vmx_write(VMCS_PREEMPT_TIMER, vmx_caps.slice_ticks);
         while (vp->state == HV_VP_RUNNABLE && run_once(lp, vp) == 0 && !lp->resched) {
             ept_flush_service();
@@ -236,5 +250,7 @@ __attribute__((noreturn)) void hv_lp_loop(void)
             vmclear(vp->arch.vmcs);
             lp->current = NULL;
         }
+        if (vp->state == HV_VP_STOPPED && lp->guest == vp)
+            lp->guest = NULL;
     }
 }

@@ -69,6 +69,7 @@ static void host_state(struct hv_lp *lp)
     vmx_write(VMCS_H_SYSENTER_ESP, 0);
     vmx_write(VMCS_H_SYSENTER_EIP, 0);
     vmx_write(VMCS_H_EFER, rdmsr(MSR_IA32_EFER));
+    vmx_write(VMCS_H_PAT, rdmsr(MSR_IA32_PAT));
     vmx_write(VMCS_H_RIP, (uint64_t)vmx_exit_entry);
 }
 
@@ -171,6 +172,7 @@ void vp_ctx_load(struct hv_vp *vp)
     else
         efer &= ~EFER_LMA;
     vmx_write(VMCS_G_EFER, efer);
+    vmx_write(VMCS_G_PAT, x->pat);
     uint64_t entry = vmx_read(VMCS_ENTRY_CTLS) & ~(uint64_t)ENTRY_IA32E;
     vmx_write(VMCS_ENTRY_CTLS, entry | ((efer & EFER_LMA) ? ENTRY_IA32E : 0));
     x->dirty = false;
@@ -199,4 +201,5 @@ void vp_ctx_save(struct hv_vp *vp)
     x->cr4 = (vmx_read(VMCS_G_CR4) & ~cr4m) | (vmx_read(VMCS_CR4_SHADOW) & cr4m);
     x->cr3 = vmx_read(VMCS_G_CR3);
     x->efer = vmx_read(VMCS_G_EFER);
+    x->pat = vmx_read(VMCS_G_PAT);
 }

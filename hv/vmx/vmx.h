@@ -41,6 +41,15 @@
 #define MSR_IA32_EFER 0xC0000080u
 #define MSR_IA32_FS_BASE 0xC0000100u
 #define MSR_IA32_GS_BASE 0xC0000101u
+#define MSR_IA32_SYSENTER_CS 0x174u
+#define MSR_IA32_SYSENTER_ESP 0x175u
+#define MSR_IA32_SYSENTER_EIP 0x176u
+#define MSR_IA32_STAR 0xC0000081u
+#define MSR_IA32_LSTAR 0xC0000082u
+#define MSR_IA32_CSTAR 0xC0000083u
+#define MSR_IA32_FMASK 0xC0000084u
+#define MSR_IA32_KERNEL_GS_BASE 0xC0000102u
+#define MSR_IA32_TSC_AUX 0xC0000103u
 
 #define CR0_PE (1ull << 0)
 #define CR0_NE (1ull << 5)
@@ -119,10 +128,13 @@ enum vmcs_field {
 #define PROC2_XSAVES (1u << 20)
 #define EXIT_HOST_64 (1u << 9)
 #define EXIT_ACK_INTR (1u << 15)
+#define EXIT_SAVE_PAT (1u << 18)
+#define EXIT_LOAD_PAT (1u << 19)
 #define EXIT_SAVE_EFER (1u << 20)
 #define EXIT_LOAD_EFER (1u << 21)
 #define EXIT_SAVE_PREEMPT (1u << 22)
 #define ENTRY_IA32E (1u << 9)
+#define ENTRY_LOAD_PAT (1u << 14)
 #define ENTRY_LOAD_EFER (1u << 15)
 
 /* ---- basic exit reasons (Appendix C) ---- */
@@ -212,9 +224,17 @@ struct hv_vp *vmx_root_vp_of_lp(uint32_t lp);
 void vmx_run_list_add(struct hv_vp *vp);
 /* Guest memory access through the VP's paging and EPT (guest_mem.c): 0, or -1 (not mapped). */
 int vmx_guest_read(struct hv_vp *vp, uint64_t linear, void *buf, unsigned len);
-/* The root's virtual xAPIC (exit_apic.c). */
-int vmx_root_apic_access(struct hv_vp *vp, uint64_t gpa, uint64_t qual);
+/* A VP's access to its virtual APIC's page (vapic_mmio.c): the MOV decoded and emulated. */
+int vmx_vapic_mmio(struct hv_vp *vp, uint64_t gpa);
 extern uint64_t vmx_root_apic_gpa;
+/* The guest state an LP's registers hold outside the VMCS (guest_switch.c): XCR0, the x87/SSE
+ * (XSAVE) state and the SYSCALL/SWAPGS/RDTSCP MSRs. vmx_guest_lp_init on each LP after VMXON
+ * (host CR4.OSFXSR/OSXSAVE); vmx_guest_init for a new VP (its area: the initial state);
+ * vmx_guest_switch before entering `vp` on this LP; vmx_xsetbv_ok: an XCR0 value XSETBV takes. */
+void vmx_guest_lp_init(void);
+void vmx_guest_init(struct hv_vp *vp);
+void vmx_guest_switch(struct hv_lp *lp, struct hv_vp *vp);
+bool vmx_xsetbv_ok(uint64_t xcr0);
 /* hv/mm/ept.c, core only: a 2 MiB leaf (gpa, hpa 2 MiB aligned); serve other LPs' flushes. */
 int ept_map_2m(struct hv_ept *e, uint64_t gpa, uint64_t hpa, unsigned perms, unsigned type);
 void ept_flush_service(void);

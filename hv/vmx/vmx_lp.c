@@ -115,14 +115,17 @@ static void compute_caps(struct vmx_caps *c)
     if ((c->proc2 & p2need) != p2need)
         hv_panic("vmx: the processor lacks EPT, VPID or unrestricted guest (secondary allowed-1 "
                  "%#x)", (uint32_t)(cap2 >> 32));
-    uint32_t ex =
-        EXIT_HOST_64 | EXIT_ACK_INTR | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PREEMPT;
+    /* IA32_PAT and IA32_EFER are guest state switched by the VMCS (27.3.1, 27.5.1, 26.3.2.1):
+     * a partition's PAT never applies to the hypervisor or to another partition */
+    uint32_t ex = EXIT_HOST_64 | EXIT_ACK_INTR | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_EFER |
+                  EXIT_LOAD_EFER | EXIT_SAVE_PREEMPT;
     c->exit = ctl(true_ctls ? MSR_IA32_VMX_TRUE_EXIT : MSR_IA32_VMX_EXIT, ex, ex,
-                  "host address-space size, acknowledge interrupt on exit, save/load IA32_EFER "
-                  "or save preemption timer");
-    uint32_t en = ENTRY_LOAD_EFER;
+                  "host address-space size, acknowledge interrupt on exit, save/load IA32_PAT, "
+                  "save/load IA32_EFER or save preemption timer");
+    uint32_t en = ENTRY_LOAD_PAT | ENTRY_LOAD_EFER;
     c->entry = ctl(true_ctls ? MSR_IA32_VMX_TRUE_ENTRY : MSR_IA32_VMX_ENTRY, en | ENTRY_IA32E,
-                   en | ENTRY_IA32E, "load IA32_EFER or IA-32e mode guest") & ~ENTRY_IA32E;
+                   en | ENTRY_IA32E, "load IA32_PAT, load IA32_EFER or IA-32e mode guest") &
+               ~ENTRY_IA32E;
 
     uint64_t misc = rdmsr(MSR_IA32_VMX_MISC);
     c->preempt_shift = misc & 0x1F;
@@ -186,6 +189,7 @@ void hv_vmx_lp_init(struct hv_lp *lp)
     /* 23.8: CR0/CR4 fixed bits in VMX operation, CR4.VMXE */
     write_cr0((read_cr0() | c.cr0_fixed0) & c.cr0_fixed1);
     write_cr4((read_cr4() | c.cr4_fixed0 | CR4_VMXE) & c.cr4_fixed1);
+    vmx_guest_lp_init();   /* CR4.OSFXSR/OSXSAVE for the guest-state switch */
 
     /* 24.11.5: the VMXON region starts with the revision identifier */
     uint64_t region = hv_pool_alloc(&hv_pool);

@@ -2,14 +2,16 @@
  * the hypervisor through CPUID (TLFS 2.4: CPUID.1:ECX[31], leaf 0x40000000 "Microsoft Hv",
  * 0x40000001 "Hv#1"), sets the guest OS ID and enables the hypercall page (TLFS 3.13), asks for
  * its partition id, prints through its COM1 (port I/O: intercepts the root emulates), runs its
- * workloads in the order compute, timer, message, hostile, and ends by writing the debug-exit
- * port, an I/O intercept the root reads as "finished" with the written value as the exit status.
+ * workloads in the order compute, timer, message, smp, hostile, and ends by writing the
+ * debug-exit port, an I/O intercept the root reads as "finished" with the written value as the
+ * exit status, once every other VP is halted (smp.c). This is VP 0's path; VPs 1.. run
+ * child_ap_main (smp.c).
  *
  * The command line (RDI) is "name=NAME id=ID vps=N workload=ITEM,... [conn=ID]"; it is only read
  * when a hypervisor is present (under `hvsim exec` RDI is the RAM size, not a pointer).
  * Workloads: compute (a sieve of Eratosthenes: pi(20000) = 2262 and the sum of those primes,
- * 21171191, are known values), timer (wl_timer.c), message (wl_message.c), hostile
- * (wl_hostile.c).
+ * 21171191, are known values), timer (wl_timer.c), message (wl_message.c), smp (smp.c: every
+ * VP sums a share of the primes below two million), hostile (wl_hostile.c).
  */
 #include "krt/krt.h"
 #include "partitions/child/child.h"
@@ -64,7 +66,7 @@ uint64_t cmdline_num(const char *key, uint64_t dflt)
     return x;
 }
 
-static bool has_item(const char *list, const char *item)
+bool child_has_item(const char *list, const char *item)
 {
     size_t n = strlen(item);
     for (const char *p = list; *p;) {
@@ -107,9 +109,14 @@ void child_main(const char *cmdline)
     }
     child_cmdline = cmdline;
     child_idt_init();
+    child_apic_init();
     char wl[64];
     cmdline_get(cmdline, "name", child_name, sizeof child_name);
     cmdline_get(cmdline, "workload", wl, sizeof wl);
+    /* before any console output (each character is an intercept the root serves): the xstate
+     * children of a scenario then run their loops at the same time */
+    if (child_has_item(wl, "xstate"))
+        wl_xstate_run(cmdline_num("id", 0));
     kcon_printf("child %s: command line \"%s\"\n", child_name, cmdline);
     if (!winhv_usable(&hv)) {
         kcon_printf("child %s: not a TLFS hypervisor (signature %s, interface %s)\n", child_name,
@@ -120,19 +127,25 @@ void child_main(const char *cmdline)
         kcon_printf("child %s: the hypercall page was not enabled\n", child_name);
         child_exit(3);
     }
+    child_smp_boot((uint32_t)cmdline_num("vps", 1));     /* VPs 1.. may call now (smp.c) */
     uint64_t id = 0;
     uint16_t st = winhv_get_partition_id(&id);
     kcon_printf("child %s: partition id %llu (%s), privileges 0x%llx\n", child_name,
                 (unsigned long long)id, winhv_status_name(st),
                 (unsigned long long)hv.privileges);
-    if (has_item(wl, "compute"))
+    if (child_has_item(wl, "compute"))
         wl_compute();
-    if (has_item(wl, "timer"))
+    if (child_has_item(wl, "timer"))
         wl_timer();
-    if (has_item(wl, "message"))
+    if (child_has_item(wl, "message"))
         wl_message();
-    if (has_item(wl, "hostile"))
+    if (child_has_item(wl, "smp"))
+        wl_smp();
+    if (child_has_item(wl, "hostile"))
         wl_hostile(id);
+    if (child_has_item(wl, "xstate"))
+        wl_xstate_report();
+    child_smp_park();
     kcon_printf("child %s: done\n", child_name);
     child_exit(0);
 }

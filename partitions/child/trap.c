@@ -1,8 +1,8 @@
 /* trap.c — the child's IDT (SDM Vol. 3 6.10-6.14): 64-bit interrupt gates, selector 08H (the
  * GDT the root builds, docs/HYPERVISOR.md "Child memory layout"), for the exceptions 0-31 and
  * CHILD_SINT_VECTOR. An exception is printed with its vector, error code and RIP, and ends the
- * child with status 0x80 | vector (the root's summary shows it); the SINT vector (AutoEOI, so no
- * EOI is written) only counts, the workloads read the message slots themselves.
+ * child with status 0x80 | vector (the root's summary shows it); the SINT vector counts and is
+ * EOIed (child_eoi, apic.c), the workloads read the message slots themselves.
  */
 #include "krt/krt.h"
 #include "partitions/child/child.h"
@@ -25,6 +25,7 @@ void child_trap(uint64_t vector, const uint64_t *frame)
 {
     if (vector == CHILD_SINT_VECTOR) {
         child_sint_irqs++;
+        child_eoi();   /* the vector is in service until the EOI (SDM Vol. 3 11.8.5) */
         return;
     }
     /* frame: vector, error code, RIP, CS, RFLAGS, RSP, SS */

@@ -1,6 +1,6 @@
 /* wl_timer.c — the child's `timer` workload (TLFS 11 "SynIC", 12 "Timers"): enable the SynIC
  * (SCONTROL), its message page (SIMP) and event-flags page (SIEFP), SINT CHILD_TIMER_SINT =
- * CHILD_SINT_VECTOR with AutoEOI (a child has no APIC page to write an EOI to), then STIMER0
+ * CHILD_SINT_VECTOR without AutoEOI (the handler in trap.c EOIs its virtual APIC), then STIMER0
  * periodic in message mode every WL_TIMER_PERIOD (100 ns units), and count WL_TIMER_TICKS
  * HVMSG_TIMER_EXPIRED messages, each consumed by clearing the slot's type and, if its pending
  * flag is set, writing EOM (TLFS 11.10.3). Prints the reference time (TIME_REF_COUNT, 100 ns)
@@ -29,7 +29,7 @@ void wl_timer(void)
 {
     wrmsr(HV_X64_MSR_SIMP, (uint64_t)(uintptr_t)&wl_simp | HV_SYNIC_SIMP_ENABLE);
     wrmsr(HV_X64_MSR_SIEFP, (uint64_t)(uintptr_t)wl_siefp | HV_SYNIC_SIEFP_ENABLE);
-    wrmsr(HV_X64_MSR_SINT0 + CHILD_TIMER_SINT, CHILD_SINT_VECTOR | HV_SYNIC_SINT_AUTO_EOI);
+    wrmsr(HV_X64_MSR_SINT0 + CHILD_TIMER_SINT, CHILD_SINT_VECTOR);
     wrmsr(HV_X64_MSR_SCONTROL, HV_SYNIC_CONTROL_ENABLE);
     if (!(rdmsr(HV_X64_MSR_SIMP) & HV_SYNIC_SIMP_ENABLE)) {
         kcon_printf("child %s: timer: the SynIC message page was not enabled\n", child_name);

@@ -7,9 +7,14 @@
 /* The hypercall page (TLFS 3.13): the hypervisor writes its calling code here when the hypercall
  * MSR is enabled with this page's GPA; it must not be used for anything else. */
 static uint8_t winhv_hcall_page[HV_PAGE_SIZE] __attribute__((aligned(HV_PAGE_SIZE)));
-/* VP 0's input and output pages (TLFS 3.7: 8-byte aligned, not crossing a page). */
-static uint8_t winhv_in[HV_PAGE_SIZE] __attribute__((aligned(HV_PAGE_SIZE)));
-static uint8_t winhv_out[HV_PAGE_SIZE] __attribute__((aligned(HV_PAGE_SIZE)));
+/* Each VP's input and output pages (TLFS 3.7: 8-byte aligned, not crossing a page), indexed by
+ * VP index; slot 0 is the boot VP's. */
+static uint8_t winhv_pages[WINHV_MAX_VPS][2][HV_PAGE_SIZE] __attribute__((aligned(HV_PAGE_SIZE)));
+/* Slot k's owner (k >= 1): its stack range, published by `ready` (release/acquire). */
+static struct {
+    uintptr_t stack_lo, stack_hi;
+    uint32_t ready;
+} winhv_slot[WINHV_MAX_VPS];
 
 static bool winhv_ready;
 static uint64_t winhv_self_id = HV_PARTITION_ID_SELF;
@@ -62,6 +67,38 @@ int winhv_init(uint32_t os)
     return 0;
 }
 
+#ifdef WINHV_HOST_TEST
+uint64_t winhv_test_vp_index(void);
+#define winhv_read_vp_index winhv_test_vp_index
+#else
+static uint64_t winhv_read_vp_index(void) { return rdmsr(HV_X64_MSR_VP_INDEX); }
+#endif
+
+int winhv_init_vp(const void *stack_lo, const void *stack_hi)
+{
+    uintptr_t lo = (uintptr_t)stack_lo, hi = (uintptr_t)stack_hi;
+    if (!winhv_ready || lo >= hi)
+        return -1;
+    uint64_t k = winhv_read_vp_index();             /* TLFS 2.4: HV_X64_MSR_VP_INDEX */
+    if (k == 0 || k >= WINHV_MAX_VPS || __atomic_load_n(&winhv_slot[k].ready, __ATOMIC_ACQUIRE))
+        return -1;
+    winhv_slot[k].stack_lo = lo;
+    winhv_slot[k].stack_hi = hi;
+    __atomic_store_n(&winhv_slot[k].ready, 1, __ATOMIC_RELEASE);
+    return (int)k;
+}
+
+uint32_t winhv_self_vp(void)
+{
+    volatile char here = 0;
+    uintptr_t sp = (uintptr_t)&here;
+    for (uint32_t k = 1; k < WINHV_MAX_VPS; k++)
+        if (__atomic_load_n(&winhv_slot[k].ready, __ATOMIC_ACQUIRE) &&
+            sp >= winhv_slot[k].stack_lo && sp < winhv_slot[k].stack_hi)
+            return k;
+    return 0;
+}
+
 void winhv_set_deposit(winhv_deposit_fn fn, void *ctx)
 {
     winhv_deposit = fn;
@@ -79,6 +116,7 @@ void winhv_test_ready(uint64_t self_id)
 {
     winhv_ready = true;
     winhv_self_id = self_id;
+    memset(winhv_slot, 0, sizeof winhv_slot);
 }
 #define hv_raw winhv_test_raw
 #else
@@ -98,15 +136,20 @@ static uint64_t hv_raw(uint64_t input, uint64_t rdx, uint64_t r8v)
 
 static uint64_t gpa_of(const void *p) { return (uint64_t)(uintptr_t)p; }
 
+/* The calling VP's input and output pages. */
+static uint8_t *page_in(void) { return winhv_pages[winhv_self_vp()][0]; }
+static uint8_t *page_out(uint8_t *in) { return in + HV_PAGE_SIZE; }
+
 uint64_t winhv_call(uint16_t code, const void *in, size_t in_size, void *out, size_t out_size)
 {
     if (!winhv_ready || in_size > HV_PAGE_SIZE || out_size > HV_PAGE_SIZE)
         return WINHV_STATUS_NOT_READY;
+    uint8_t *pin = page_in(), *pout = page_out(pin);
     if (in_size)
-        memcpy(winhv_in, in, in_size);
-    uint64_t r = hv_raw(hv_hypercall_input(code, 0, 0, 0), gpa_of(winhv_in), gpa_of(winhv_out));
+        memcpy(pin, in, in_size);
+    uint64_t r = hv_raw(hv_hypercall_input(code, 0, 0, 0), gpa_of(pin), gpa_of(pout));
     if (out_size && winhv_status(r) == HV_STATUS_SUCCESS)
-        memcpy(out, winhv_out, out_size);
+        memcpy(out, pout, out_size);
     return r;
 }
 
@@ -134,20 +177,20 @@ static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 /* One batch of a rep call, already in the input page: issue it from rep start 0 until every
  * element is done (TLFS 3.7.2: a success with reps completed < rep count is re-issued from
  * there), depositing on INSUFFICIENT_MEMORY. Output elements are copied as they complete. */
-static uint16_t rep_batch(uint16_t code, uint32_t n, uint8_t *out_elems, size_t out_elem_size,
-                          uint64_t deposit_id, uint32_t *done)
+static uint16_t rep_batch(uint8_t *pin, uint16_t code, uint32_t n, uint8_t *out_elems,
+                          size_t out_elem_size, uint64_t deposit_id, uint32_t *done)
 {
+    uint8_t *pout = page_out(pin);
     uint32_t start = 0;
     unsigned deposits = 0, stalls = 0;
     while (start < n) {
-        uint64_t r = hv_raw(hv_hypercall_input(code, 0, n, start), gpa_of(winhv_in),
-                            gpa_of(winhv_out));
+        uint64_t r = hv_raw(hv_hypercall_input(code, 0, n, start), gpa_of(pin), gpa_of(pout));
         uint16_t st = winhv_status(r);
         uint32_t comp = (uint32_t)((r & HV_HYPERCALL_REP_DONE_MASK) >> HV_HYPERCALL_REP_DONE_OFFSET);
         if (comp > start && comp <= n) {
             if (out_elem_size)
                 memcpy(out_elems + (size_t)start * out_elem_size,
-                       winhv_out + (size_t)start * out_elem_size,
+                       pout + (size_t)start * out_elem_size,
                        (size_t)(comp - start) * out_elem_size);
             *done += comp - start;
             start = comp;
@@ -178,14 +221,15 @@ uint16_t winhv_call_rep(uint16_t code, const void *hdr, size_t hdr_size, const v
         per = min_u32(per, (uint32_t)((HV_PAGE_SIZE - hdr_size) / elem_size));
     if (out_elem_size)
         per = min_u32(per, (uint32_t)(HV_PAGE_SIZE / out_elem_size));
+    uint8_t *pin = page_in();
     while (*done < count) {
         uint32_t n = min_u32(per, count - *done);
-        memcpy(winhv_in, hdr, hdr_size);
+        memcpy(pin, hdr, hdr_size);
         if (elem_size)
-            memcpy(winhv_in + hdr_size, (const uint8_t *)elems + (size_t)*done * elem_size,
+            memcpy(pin + hdr_size, (const uint8_t *)elems + (size_t)*done * elem_size,
                    (size_t)n * elem_size);
         uint8_t *out = out_elem_size ? (uint8_t *)out_elems + (size_t)*done * out_elem_size : 0;
-        uint16_t st = rep_batch(code, n, out, out_elem_size, deposit_id, done);
+        uint16_t st = rep_batch(pin, code, n, out, out_elem_size, deposit_id, done);
         if (st != HV_STATUS_SUCCESS)
             return st;
     }
@@ -357,6 +401,13 @@ uint16_t winhv_signal_event(uint32_t connection_id, uint16_t flag)
 {
     return winhv_status(winhv_call_fast(HVCALL_SIGNAL_EVENT,
                                         (uint64_t)connection_id | (uint64_t)flag << 32, 0));
+}
+
+/* HvCallSendSyntheticClusterIpi, fast form: the 16-byte input in RDX (vector 31:0, target VTL
+ * 39:32 = 0, reserved 63:40) and R8 (processor mask; Linux struct hv_send_ipi). */
+uint16_t winhv_send_ipi(uint32_t vector, uint64_t vp_mask)
+{
+    return winhv_status(winhv_call_fast(HVCALL_SEND_IPI, vector, vp_mask));
 }
 
 /* ---------------------------------------------------------------- diagnostics */

@@ -16,9 +16,21 @@
  * HV_STATUS_INSUFFICIENT_MEMORY calls the deposit callback for the partition that needs memory
  * and retries (at most WINHV_DEPOSIT_RETRIES times per call).
  *
+ * Per-VP pages: every VP that calls has its own input/output page pair, so VPs call at the same
+ * time without locks. Slot 0 belongs to the VP that ran winhv_init (the boot VP: VP 0). Any
+ * other VP first calls winhv_init_vp(stack_lo, stack_hi) once at its start: it reads
+ * HV_X64_MSR_VP_INDEX (TLFS 2.4; once, never again) and fills slot [VP index] with that VP's
+ * stack range; a call finds its slot by the stack pointer (a VP runs on its own stack, interrupt
+ * handlers included: the kernels have no IST/stack switch at CPL 0), so no MSR read, lock or
+ * per-CPU register is needed. Slots are published with a release store of `ready`, read with an
+ * acquire load; a VP writes only its own slot. VP indexes 1..WINHV_MAX_VPS-1 have slots: a VP
+ * with a larger index gets -1 from winhv_init_vp and must not call (the kernels start at most
+ * WINHV_MAX_VPS VPs, the partition configuration's limit of 16).
+ *
  * Invariants: winhv_init succeeded before any call (else they return WINHV_STATUS_NOT_READY, as
- * for an input or output larger than a page);
- * only VP 0 of a kernel calls (one pair of pages: the kernels are single-VP today); the
+ * for an input or output larger than a page); a VP other than the boot VP calls only after its
+ * winhv_init_vp succeeded (else it would share slot 0); a call is never made from an interrupt
+ * handler that interrupted a call on the same VP (one pair of pages per VP); the
  * functions never read or write outside the buffers they are given.
  */
 #ifndef WINHV_H
@@ -58,6 +70,21 @@ bool winhv_usable(const struct winhv_cpuid *c);
 /* Set the guest OS ID and enable the hypercall page. 0, or -1 if the MSR did not take (the
  * hypervisor refused: the enable bit reads back 0). */
 int winhv_init(uint32_t os);
+
+/* The per-VP pages (see above). WINHV_MAX_VPS slots: 16, the most VPs a child partition may be
+ * configured with and the most the root starts. */
+#define WINHV_MAX_VPS 16
+/* Called once by a VP other than the boot VP, on its own stack [stack_lo, stack_hi), after
+ * the boot VP's winhv_init succeeded (the hypercall page is partition-wide, TLFS 3.13): reads
+ * its VP index and takes that slot. Returns the VP index, or -1 (winhv_init has not run, index
+ * 0 or >= WINHV_MAX_VPS, the slot already taken, or an empty range). */
+int winhv_init_vp(const void *stack_lo, const void *stack_hi);
+/* The VP index of the caller's slot (0 for the boot VP and for any stack not registered). */
+uint32_t winhv_self_vp(void);
+
+/* HvCallSendSyntheticClusterIpi, fast form (TLFS "Virtual interrupts", 0x000B): `vector`
+ * (0x10..0xFF) to each VP of the caller's partition whose bit is set in `vp_mask`. */
+uint16_t winhv_send_ipi(uint32_t vector, uint64_t vp_mask);
 
 /* Called on HV_STATUS_INSUFFICIENT_MEMORY: deposit pages into `partition_id` (the root's own id
  * for CreatePartition). Returns 0 if it deposited something, -1 if it could not. */

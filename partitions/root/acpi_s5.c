@@ -113,6 +113,38 @@ static int find_s5(const uint8_t *aml, uint32_t len, uint8_t *a, uint8_t *b)
     return -1;
 }
 
+const uint8_t *acpi_find_table(acpi_map_fn map, void *ctx, uint64_t rsdp_pa, const char *sig,
+                               uint32_t *len, char *err, size_t errlen)
+{
+    const uint8_t *rsdp = 0;
+    if (rsdp_pa)
+        rsdp = rsdp_at(map, ctx, rsdp_pa);
+    else
+        rsdp_pa = rsdp_scan(map, ctx, &rsdp);
+    if (!rsdp) {
+        krt_snprintf(err, errlen, "acpi: no valid RSDP");
+        return 0;
+    }
+    bool x = rsdp[15] >= 2 && rd64(rsdp + 24) != 0;     /* XSDT if present, else the RSDT */
+    uint64_t sdt_pa = x ? rd64(rsdp + 24) : rd32(rsdp + 16);
+    uint32_t sdt_len;
+    const uint8_t *sdt = table_at(map, ctx, sdt_pa, &sdt_len);
+    if (!sdt || memcmp(sdt, x ? "XSDT" : "RSDT", 4)) {
+        krt_snprintf(err, errlen, "acpi: bad %s at 0x%llx", x ? "XSDT" : "RSDT",
+                     (unsigned long long)sdt_pa);
+        return 0;
+    }
+    unsigned esz = x ? 8 : 4;
+    for (uint32_t off = HDR_LEN; off + esz <= sdt_len; off += esz) {
+        uint64_t pa = x ? rd64(sdt + off) : rd32(sdt + off);
+        const uint8_t *t = table_at(map, ctx, pa, len);
+        if (t && !memcmp(t, sig, 4))
+            return t;
+    }
+    krt_snprintf(err, errlen, "acpi: no %.4s table", sig);
+    return 0;
+}
+
 int acpi_s5_find(acpi_map_fn map, void *ctx, uint64_t rsdp_pa, struct acpi_s5 *out, char *err,
                  size_t errlen)
 {

@@ -27,6 +27,13 @@ struct acpi_s5 {
 int acpi_s5_find(acpi_map_fn map, void *ctx, uint64_t rsdp, struct acpi_s5 *out, char *err,
                  size_t errlen);
 
+/* The first table with signature `sig` (4 characters) listed in the XSDT (or RSDT), header and
+ * checksum valid (5.2.6); the RSDP is found as for acpi_s5_find (or `rsdp` if not 0). Returns
+ * the mapped table and its length in *len, or NULL with a message in err. Used for the MADT
+ * ("APIC", 5.2.12) by the root's SMP start-up. */
+const uint8_t *acpi_find_table(acpi_map_fn map, void *ctx, uint64_t rsdp, const char *sig,
+                               uint32_t *len, char *err, size_t errlen);
+
 /* The PM1 control value that enters S5: SLP_TYP << 10 | SLP_EN (bit 13). */
 static inline uint16_t acpi_s5_pm1_value(uint8_t slp_typ)
 {

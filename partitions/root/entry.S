@@ -11,6 +11,8 @@
  * GDT, then root_main(magic, info). Touches no memory outside the image: tables, GDT and stack
  * are in it.
  */
+#include "krt/long_mode.inc"
+
     .section .multiboot, "a"
     .balign 8
 mb2_header:
@@ -39,53 +41,13 @@ _start:
     mov     %eax, root_mb_magic
     mov     %ebx, root_mb_info
     mov     $root_stack_top, %esp
-    /* page directories: entry k maps k * 2 MiB (PS | RW | P), k = 0 .. 2047 */
-    mov     $root_pd, %edi
-    xor     %ecx, %ecx
-1:  mov     %ecx, %eax
-    shl     $21, %eax
-    or      $0x83, %eax
-    mov     %eax, (%edi,%ecx,8)
-    mov     %ecx, %eax
-    shr     $11, %eax                   /* bits 63:32 of k * 2 MiB (0 below 4 GiB) */
-    mov     %eax, 4(%edi,%ecx,8)
-    inc     %ecx
-    cmp     $2048, %ecx
-    jb      1b
-    mov     $root_pdpt, %edi
-    mov     $root_pd + 3, %eax
-    xor     %ecx, %ecx
-2:  mov     %eax, (%edi,%ecx,8)
-    movl    $0, 4(%edi,%ecx,8)
-    add     $4096, %eax
-    inc     %ecx
-    cmp     $4, %ecx
-    jb      2b
-    movl    $root_pdpt + 3, root_pml4
-    movl    $0, root_pml4 + 4
-    mov     %cr4, %eax
-    or      $0x20, %eax                 /* PAE */
-    mov     %eax, %cr4
-    mov     $root_pml4, %eax
-    mov     %eax, %cr3
-    mov     $0xC0000080, %ecx           /* IA32_EFER.LME */
-    rdmsr
-    or      $0x100, %eax
-    wrmsr
-    mov     %cr0, %eax
-    or      $0x80000021, %eax           /* PG | NE | PE */
-    mov     %eax, %cr0
-    lgdt    root_gdtr
-    ljmp    $0x08, $start64
+    /* the first 4 GiB, 2 MiB pages */
+    KRT_IDMAP_2M root_pd, root_pdpt, root_pml4, 4
+    KRT_ENTER_LONG_MODE root_pml4, root_gdtr, start64
 
     .code64
 start64:
-    mov     $0x10, %eax
-    mov     %eax, %ds
-    mov     %eax, %es
-    mov     %eax, %ss
-    mov     %eax, %fs
-    mov     %eax, %gs
+    KRT_FLAT_DATA_SEGMENTS
     mov     $root_stack_top, %rsp
     xor     %ebp, %ebp
     mov     root_mb_magic(%rip), %edi
@@ -97,13 +59,7 @@ start64:
 
     .section .rodata
     .balign 16
-root_gdt:
-    .quad   0
-    .quad   0x00af9a000000ffff          /* 08H: 64-bit code, DPL 0 */
-    .quad   0x00cf92000000ffff          /* 10H: flat data, DPL 0 */
-root_gdtr:
-    .word   root_gdtr - root_gdt - 1
-    .long   root_gdt
+    KRT_BOOT_GDT root_gdt, root_gdtr
 
     .section .data
     .balign 8

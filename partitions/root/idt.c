@@ -1,6 +1,7 @@
 /* idt.c — the root kernel's IDT: 64-bit interrupt gates (SDM Vol. 3 6.14.1) to the stubs of
  * isr.S. An exception is fatal: it is reported on the console with the frame and the root
- * stops; other vectors end the wait loop's HLT (isr.S). The legacy PICs are remapped and masked. */
+ * stops; other vectors end the wait loop's HLT (isr.S), except those smp.c points at its own
+ * handler (root_idt_set_gate, before any AP starts). The legacy PICs are remapped and masked. */
 #include <stdint.h>
 
 #include "krt/krt.h"
@@ -8,23 +9,35 @@
 
 extern const uint8_t root_isr_stubs[];
 void root_idt_init(void);
+void root_idt_load(void);
+void root_idt_set_gate(unsigned v, const void *handler);
 void root_pic_mask(void);
 __attribute__((noreturn)) void root_fault(uint64_t vector, const uint64_t *frame);
 
 static uint64_t root_idt[512] __attribute__((aligned(16)));
 
-void root_idt_init(void)
+void root_idt_set_gate(unsigned v, const void *handler)
 {
-    for (unsigned v = 0; v < 256; v++) {
-        uint64_t a = (uint64_t)(uintptr_t)(root_isr_stubs + 16 * v);
-        /* offset 15:0, selector 08H, IST 0, type 0xE (interrupt gate), P; offset 63:16 */
-        root_idt[2 * v] = (a & 0xFFFF) | 0x08ull << 16 | 0x8Eull << 40 | ((a >> 16) & 0xFFFF) << 48;
-        root_idt[2 * v + 1] = a >> 32;
-    }
+    uint64_t a = (uint64_t)(uintptr_t)handler;
+    /* offset 15:0, selector 08H, IST 0, type 0xE (interrupt gate), P; offset 63:16 */
+    root_idt[2 * v] = (a & 0xFFFF) | 0x08ull << 16 | 0x8Eull << 40 | ((a >> 16) & 0xFFFF) << 48;
+    root_idt[2 * v + 1] = a >> 32;
+}
+
+/* Every VP of the root loads the one IDT (the APs in smp.c). */
+void root_idt_load(void)
+{
     struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr = {
         sizeof root_idt - 1, (uint64_t)(uintptr_t)root_idt
     };
     __asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+void root_idt_init(void)
+{
+    for (unsigned v = 0; v < 256; v++)
+        root_idt_set_gate(v, root_isr_stubs + 16 * v);
+    root_idt_load();
 }
 
 /* The legacy 8259A pair: a BIOS leaves them at vector base 08H (the exception vectors) with IRQ 0

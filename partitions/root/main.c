@@ -1,5 +1,6 @@
 /* main.c — the root partition kernel: reads its Multiboot2 information and modules, parses the
- * partition configuration, and, if a TLFS hypervisor is present, runs the partition manager;
+ * partition configuration, and, if a TLFS hypervisor is present, starts its other VPs (smp.c)
+ * and runs the partition manager;
  * then waits, and at the end switches the machine off (ACPI S5). docs/HYPERVISOR.md "The root
  * partition kernel".
  *
@@ -16,6 +17,7 @@
 #include "partitions/root/palloc.h"
 #include "partitions/root/partcfg.h"
 #include "partitions/root/pm.h"
+#include "partitions/root/smp.h"
 
 void root_main(uint32_t magic, uint32_t info_pa);
 void root_idt_init(void);
@@ -99,7 +101,7 @@ static int read_config(void)
     for (uint32_t i = 0; i < root_cfg.n; i++) {
         struct pm_child *c = &root_pm.child[i];
         const struct partcfg_part *p = &root_cfg.part[i];
-        char wl[32];
+        char wl[48];
         c->cfg = p;
         for (uint32_t k = 0; k < root_mb.nmodules && !c->image; k++)
             if (partcfg_module_matches(root_mb.modules[k].string, p->image) &&
@@ -182,6 +184,7 @@ void root_main(uint32_t magic, uint32_t info_pa)
     kcon_printf("root: hypervisor found (max leaf 0x%x, privileges 0x%llx); partition id %llu "
                 "(%s)\n", hv.max_leaf, (unsigned long long)hv.privileges,
                 (unsigned long long)id, winhv_status_name(st));
+    root_smp_start(map_phys);            /* VPs 1..n-1 (smp.h) */
     root_pm.pa = &root_pa;
     root_pm.root_id = id;
     if (pm_synic_init() < 0)

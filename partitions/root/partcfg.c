@@ -165,7 +165,9 @@ static const struct {
     { "compute", PARTCFG_WL_COMPUTE },
     { "timer", PARTCFG_WL_TIMER },
     { "message", PARTCFG_WL_MESSAGE },
+    { "smp", PARTCFG_WL_SMP },
     { "hostile", PARTCFG_WL_HOSTILE },
+    { "xstate", PARTCFG_WL_XSTATE },
 };
 #define N_WORKLOAD_ITEMS (sizeof workload_items / sizeof workload_items[0])
 
@@ -310,7 +312,8 @@ static int key_line(struct pc_state *st, struct pc_str s, uint32_t line)
     default:
         if (!parse_workload(val, &p->workload))
             return fail(st->err, line,
-                        "workload items compute, timer, message or hostile separated by commas", 0);
+                        "workload items compute, timer, message, smp, hostile or xstate "
+                        "separated by commas", 0);
         return 0;
     }
 }

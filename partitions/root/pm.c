@@ -71,7 +71,7 @@ static bool start_child(struct pm *pm, struct pm_child *c)
                     (unsigned long long)(p->memory >> 20));
         return false;
     }
-    char wl[32];
+    char wl[48];
     partcfg_workload_text(p->workload, wl, sizeof wl);
     uint32_t k = (uint32_t)(c - pm->child);
     if (p->workload & PARTCFG_WL_MESSAGE) {
@@ -84,7 +84,7 @@ static bool start_child(struct pm *pm, struct pm_child *c)
         krt_snprintf(c->cmdline + n, sizeof c->cmdline - (size_t)n, " conn=0x%x", c->conn_id);
     struct pm_image img;
     char err[160];
-    if (pm_image_build((uint8_t *)(uintptr_t)c->ram, p->memory,
+    if (pm_image_build((uint8_t *)(uintptr_t)c->ram, p->memory, p->vps,
                        (const void *)(uintptr_t)c->image->start,
                        c->image->end - c->image->start, c->cmdline, &img, err, sizeof err) < 0) {
         kcon_printf("pm: %s: %s\n", p->name, err);
@@ -95,10 +95,12 @@ static bool start_child(struct pm *pm, struct pm_child *c)
     for (uint32_t v = 0; v < p->vps; v++)
         if (!step(c, "CreateVp", winhv_create_vp(c->id, v)))
             return false;
-    struct hv_register_assoc regs[PM_NREGS];
-    pm_image_registers(&img, regs);
-    if (!step(c, "SetVpRegisters", winhv_set_vp_registers(c->id, 0, regs, PM_NREGS)))
-        return false;
+    for (uint32_t v = 0; v < p->vps; v++) {
+        struct hv_register_assoc regs[PM_NREGS];
+        pm_image_registers(&img, v, regs);
+        if (!step(c, "SetVpRegisters", winhv_set_vp_registers(c->id, v, regs, PM_NREGS)))
+            return false;
+    }
     if (!step(c, "FinalizePartition", winhv_finalize_partition(c->id)))
         return false;
     if (c->port_id) {
@@ -111,10 +113,12 @@ static bool start_child(struct pm *pm, struct pm_child *c)
                   winhv_connect_port(c->id, c->conn_id, pm->root_id, c->port_id)))
             return false;
     }
-    struct hv_initial_vp_context ctx;
-    pm_image_initial_context(&img, &ctx);
-    if (!step(c, "StartVirtualProcessor", winhv_start_vp(c->id, 0, &ctx)))
-        return false;
+    for (uint32_t v = 0; v < p->vps; v++) {
+        struct hv_initial_vp_context ctx;
+        pm_image_initial_context(&img, v, &ctx);
+        if (!step(c, "StartVirtualProcessor", winhv_start_vp(c->id, v, &ctx)))
+            return false;
+    }
     kcon_printf("pm: %s: partition %llu started: RAM [0x%llx, 0x%llx) at GPA 0, entry 0x%llx, "
                 "\"%s\"\n",
                 p->name, (unsigned long long)c->id, (unsigned long long)c->ram,

@@ -5,11 +5,12 @@
  * deleted with the others at the end, the other children still start): CreatePartition (its
  * name; INSUFFICIENT_MEMORY -> deposit into the root and retry), InitializePartition, allocate its RAM (contiguous root pages),
  * build its image (pm_image.c), MapGpaPages at GPA 0 (read, write, execute), CreateVp for every
- * configured VP, SetVpRegisters of VP 0 (long-mode state, RDI = command line), FinalizePartition,
+ * configured VP, SetVpRegisters of every VP (long-mode state, its own stack, RDI = command
+ * line, RSI = VP index: pm_image.h), FinalizePartition,
  * CreatePort + ConnectPort for a child with workload `message` (port PM_PORT_BASE + k in the
  * root to its VP 0's SINT PM_PORT_SINT, connection PM_CONN_BASE + k in the child, passed as
- * `conn=` on its command line), StartVirtualProcessor of VP 0 (the child kernel is single-VP:
- * VPs 1.. are created, not started). Deposits are PM_DEPOSIT_PAGES contiguous pages at a time.
+ * `conn=` on its command line), StartVirtualProcessor of VP 0, then of VPs 1..vps-1 (each with
+ * its own stack). Deposits are PM_DEPOSIT_PAGES contiguous pages at a time.
  *
  * Invariants: a child's RAM is never handed to another child or deposited; the root never
  * touches a child's RAM after StartVirtualProcessor except to read intercept data.

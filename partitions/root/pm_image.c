@@ -5,17 +5,20 @@
 
 #include "krt/krt.h"
 
-#define PTE_P  0x1ull
-#define PTE_RW 0x2ull
+#define PTE_P   0x1ull
+#define PTE_RW  0x2ull
+#define PTE_PWT 0x8ull
+#define PTE_PCD 0x10ull
 #define PAGE   4096ull
 
 /* Page-table pages for identity-mapping [0, size): PTs, PDs, PDPTs (one PML4 entry covers
- * 512 GiB: sizes are far below), the PML4. */
+ * 512 GiB: sizes are far below), the PML4; then a PD and a PT for the APIC page (its PDPT entry,
+ * 3, is beyond the RAM's: memory is at most 1 GiB). */
 static uint64_t table_pages(uint64_t size)
 {
     uint64_t pages = (size + PAGE - 1) / PAGE;
     uint64_t pts = (pages + 511) / 512, pds = (pts + 511) / 512;
-    return pts + pds + 1 + 1;
+    return pts + pds + 1 + 1 + 2;
 }
 
 static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
@@ -51,19 +54,31 @@ static uint64_t write_tables(uint8_t *mem, uint64_t size, uint64_t tables)
     for (uint64_t k = 0; k < pds; k++)
         put64(mem + pdpt + k * 8, (pd0 + k * PAGE) | PTE_P | PTE_RW);
     put64(mem + pml4, pdpt | PTE_P | PTE_RW);
+    /* the local APIC page, identity, supervisor, RW, PCD | PWT (SDM Vol. 3 4.9.2: UC with the
+     * power-up PAT; 11.4.1: the APIC page must be strong uncacheable) */
+    uint64_t apd = pml4 + PAGE, apt = apd + PAGE;
+    put64(mem + pdpt + ((PM_APIC_GPA >> 30) & 511) * 8, apd | PTE_P | PTE_RW);
+    put64(mem + apd + ((PM_APIC_GPA >> 21) & 511) * 8, apt | PTE_P | PTE_RW);
+    put64(mem + apt + ((PM_APIC_GPA >> 12) & 511) * 8,
+          PM_APIC_GPA | PTE_P | PTE_RW | PTE_PCD | PTE_PWT);
     return pml4;
 }
 
-int pm_image_build(uint8_t *mem, uint64_t size, const void *elf, size_t elf_len,
+int pm_image_build(uint8_t *mem, uint64_t size, uint32_t vps, const void *elf, size_t elf_len,
                    const char *cmdline, struct pm_image *img, char *err, size_t errlen)
 {
-    if (size % PAGE || size < PM_LOW_END + PM_STACK_SIZE + PAGE) {
-        krt_snprintf(err, errlen, "memory of %llu bytes is too small or not whole pages",
-                     (unsigned long long)size);
+    if (vps < 1 || vps > PM_MAX_VPS) {
+        krt_snprintf(err, errlen, "%u VPs: expected 1 to %u", vps, PM_MAX_VPS);
         return -1;
     }
-    uint64_t tables = size - PM_STACK_SIZE - table_pages(size) * PAGE;
-    if (tables < PM_LOW_END) {
+    uint64_t stacks = vps * PM_STACK_SIZE;
+    if (size % PAGE || size >= (1ull << 30) + PAGE || size < PM_LOW_END + stacks + PAGE) {
+        krt_snprintf(err, errlen, "memory of %llu bytes is too small, too large or not whole "
+                     "pages", (unsigned long long)size);
+        return -1;
+    }
+    uint64_t tables = size - stacks - table_pages(size) * PAGE;
+    if (size - stacks < table_pages(size) * PAGE + PM_LOW_END || tables < PM_LOW_END) {
         krt_snprintf(err, errlen, "memory of %llu bytes has no room for the image",
                      (unsigned long long)size);
         return -1;
@@ -112,8 +127,8 @@ int pm_image_build(uint8_t *mem, uint64_t size, const void *elf, size_t elf_len,
         memcpy(mem + s.paddr, (const uint8_t *)elf + s.offset, s.filesz);   /* rest stays 0 */
     write_gdt(mem);
     memcpy(mem + PM_CMDLINE_GPA, cmdline, clen + 1);
-    *img = (struct pm_image){ .size = size, .entry = e.entry, .rsp = size, .tables = tables,
-                              .load_lo = lo, .load_hi = hi };
+    *img = (struct pm_image){ .size = size, .vps = vps, .entry = e.entry, .rsp = size,
+                              .tables = tables, .load_lo = lo, .load_hi = hi };
     img->cr3 = write_tables(mem, size, tables);
     return 0;
 }
@@ -144,12 +159,13 @@ static struct hv_x64_segment_register seg(uint16_t sel, uint64_t base, uint32_t 
     return (struct hv_x64_segment_register){ base, limit, sel, attr };
 }
 
-void pm_image_initial_context(const struct pm_image *img, struct hv_initial_vp_context *ctx)
+void pm_image_initial_context(const struct pm_image *img, uint32_t k,
+                              struct hv_initial_vp_context *ctx)
 {
     struct hv_x64_segment_register data = seg(PM_SEL_DATA, 0, 0xFFFFFFFF, ATTR_DATA);
     *ctx = (struct hv_initial_vp_context){ 0 };
     ctx->rip = img->entry;
-    ctx->rsp = img->rsp;
+    ctx->rsp = img->rsp - (uint64_t)k * PM_STACK_SIZE;
     ctx->rflags = 0x2;
     ctx->cs = seg(PM_SEL_CODE, 0, 0xFFFFFFFF, ATTR_CODE64);
     ctx->ds = ctx->es = ctx->fs = ctx->gs = ctx->ss = data;
@@ -166,16 +182,18 @@ void pm_image_initial_context(const struct pm_image *img, struct hv_initial_vp_c
     ctx->msr_cr_pat = PAT_DEFAULT;
 }
 
-void pm_image_registers(const struct pm_image *img, struct hv_register_assoc regs[PM_NREGS])
+void pm_image_registers(const struct pm_image *img, uint32_t k,
+                        struct hv_register_assoc regs[PM_NREGS])
 {
     struct hv_initial_vp_context c;
-    pm_image_initial_context(img, &c);
+    pm_image_initial_context(img, k, &c);
     const struct {
         uint32_t name;
         uint64_t v;
     } r64[] = {
         { HV_X64_REGISTER_RIP, c.rip },   { HV_X64_REGISTER_RSP, c.rsp },
         { HV_X64_REGISTER_RFLAGS, c.rflags }, { HV_X64_REGISTER_RDI, PM_CMDLINE_GPA },
+        { HV_X64_REGISTER_RSI, k },
         { HV_X64_REGISTER_CR0, c.cr0 },   { HV_X64_REGISTER_CR3, c.cr3 },
         { HV_X64_REGISTER_CR4, c.cr4 },   { HV_X64_REGISTER_EFER, c.efer },
         { HV_X64_REGISTER_PAT, c.msr_cr_pat },

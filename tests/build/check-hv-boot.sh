@@ -14,6 +14,9 @@
 # Malformed boot input ends in one clean panic line on LP 0 and no LP online:
 #   - module 0 not an ELF file (tests/target/data/hello.txt): the panic names the module;
 #   - pool=1G on a 128 MiB machine: the panic names the size.
+# With `x2apic` on the command line (4 CPUs) the hypervisor switches every LP's local APIC to
+# x2APIC mode (CPUID.1:ECX[21] is set in hvsim's model; SDM Vol. 3 11.12.5) and logs so; every
+# LP still starts (INIT-SIPI-SIPI through the 64-bit ICR, MSR 830H) and the root runs.
 # A fault inside the hypervisor (hv_selftest=ud2: the BSP executes UD2 once all 4 LPs are online)
 # is a panic with the vector's name (#UD, 6, no error code: SDM Vol. 3 6.15) and a RIP inside
 # hv_main (from the image's symbol table), and the NMI it sends stops every other LP, so the
@@ -74,7 +77,21 @@ for n in 2 4; do
     else
         pass "$n CPUs: no panic"
     fi
+    expect_line "$out.hv" "hv: local APIC in xAPIC mode" "$n CPUs: xAPIC mode (the firmware's)"
 done
+
+# x2APIC mode chosen on the command line
+out=$tmp/x2apic
+timeout 300 "$hvsim" run "$cfg" --kernel "$hv" --module "$root" --cpus 4 --quiet \
+    --append "pool=8M x2apic" --max-insns 500M >"$out" 2>&1 </dev/null
+expect_line "$out" "hv: local APIC in x2APIC mode" "x2apic: the local APICs in x2APIC mode"
+expect_line "$out" "hv: LP 3 (APIC ID 3) online" "x2apic: LP 3 online"
+expect_line "$out" "hv: all 4 LPs online" "x2apic: all 4 LPs online"
+if grep -q '^PASS hv_root: entry: EAX holds the boot magic$' "$out" && ! grep -q PANIC "$out"; then
+    pass "x2apic: the root runs, no panic"
+else
+    bad "x2apic: $(grep -E 'PANIC|hv_root: entry' "$out" | head -3)"
+fi
 
 # malformed: module 0 is not ELF
 out=$tmp/notelf

@@ -3,7 +3,9 @@
 # (docs/HYPERVISOR.md "Synthetic timers"): scenarios/default.cfg, whose child1 runs the `timer`
 # workload (STIMER0 periodic, 10 ms, message mode on SINT 1, 5 expiries, halting in between),
 # once with the default CPU model (TSC-deadline mode, CPUID.1:ECX[24] = 1) and once with a copy
-# of the model without TSC-deadline (the calibrated one-shot mode). Each run must:
+# of the model without TSC-deadline (the calibrated one-shot mode), and that one-shot run again
+# with the hypervisor's local APIC in x2APIC mode (`x2apic` on its command line: the timer's
+# registers are then MSRs 832H-83EH, SDM Vol. 3 11.12.1.2). Each run must:
 #   - end by ACPI soft-off with child1's line "timer: 5 ticks of STIMER0 (period 10000 us,
 #     SINT 1), T ms of reference time" where 50.000 <= T < 50.100: the fifth expiry is due 50 ms
 #     after the timer starts (T can't be less: no expiry is delivered early), and an expiry that
@@ -32,7 +34,7 @@ if grep '^cpuid 0x1 ' "$tmp/oneshot.model" | awk '{ print $6 }' | grep -q 0x1000
     bad "could not remove TSC-deadline from a copy of $model"
     exit 1
 fi
-for m in deadline oneshot; do
+for m in deadline oneshot oneshot-x2apic; do
     {
         echo "kernel = @build/hv/hvsim-hv.elf"
         echo "module = @build/partitions/root/root.elf"
@@ -40,7 +42,8 @@ for m in deadline oneshot; do
         echo "module = $(cd "$src/scenarios" && pwd)/default.partcfg,partcfg"
         echo "mem = 128M"
         echo "cpus = 2"
-        [ $m = oneshot ] && echo "cycle-model = $tmp/oneshot.model"
+        [ $m != deadline ] && echo "cycle-model = $tmp/oneshot.model"
+        [ $m = oneshot-x2apic ] && echo 'append = "x2apic"'
     } >"$tmp/$m.cfg"
 done
 
@@ -98,4 +101,11 @@ check() {   # check NAME MODE
 
 check deadline 2
 check oneshot 0
+check oneshot-x2apic 0
+if grep -q '^hv: local APIC in x2APIC mode$' "$tmp/out-oneshot-x2apic" &&
+    grep -q '^hv: local APIC in xAPIC mode$' "$tmp/out-oneshot"; then
+    pass "oneshot-x2apic: the hypervisor drives its local APICs in x2APIC mode"
+else
+    bad "oneshot-x2apic: $(grep '^hv: local APIC' "$tmp/out-oneshot-x2apic")"
+fi
 exit $fail

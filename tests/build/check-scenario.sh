@@ -8,6 +8,10 @@
 #     emulation), with the values known independently: pi(20000) = 2262 primes, their sum
 #     21171191; child1's three messages on its port; the root's summary line per child
 #     ("finished, status 0") and its power-off line;
+#   - SMP (docs/HYPERVISOR.md "VPs online"): the root starts its VPs 1..n-1, n = `cpus` of
+#     default.cfg (hvsim's MADT gives LP k the APIC ID k: sim/acpi.c), each "online"; child2's
+#     `smp` workload over its `vps` VPs (read from default.partcfg) sums the primes below two
+#     million: pi(2 000 000) = 148933, sum 142913828922 (Project Euler 10);
 #   - match tests/golden/default.events exactly: per partition, the sequence of
 #     (partition, VP, event, exit reason | hypercall code + status | annotation kind), without
 #     times or cycles (`events` below).
@@ -91,6 +95,19 @@ for k in 1 2 3; do
 done
 expect "[child1] child child1: done"
 expect "[child2] child child2: done"
+# the root's VPs: one per LP of the configuration
+cpus=$(sed -n 's/^cpus *= *\([0-9][0-9]*\).*/\1/p' "$src/scenarios/default.cfg")
+k=1
+while [ "$k" -lt "${cpus:-1}" ]; do
+    expect "root: VP $k online (APIC ID $k)"
+    k=$((k + 1))
+done
+expect "root: ${cpus:-1} of ${cpus:-1} VPs online"
+# child2's VPs and its smp workload
+vps2=$(awk '/^\[partition /{ p = $2 } p == "child2]" && $1 == "vps" { print $3 }' \
+       "$src/scenarios/default.partcfg")
+smp2="[child2] child child2: smp: ${vps2:-1} VPs, 148933 primes below 2000000,"
+expect "$smp2 sum 142913828922 (correct)"
 if grep -q '^\[child1\] child child1: timer: 5 ticks of STIMER0 (period 10000 us, SINT 1), ' \
         "$tmp/out1"; then
     pass "child1 counted 5 timer ticks"

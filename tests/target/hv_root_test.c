@@ -9,8 +9,10 @@
  * 16 MiB) and its pool (the top of RAM, hv_root.cfg's mem) reserved; the devices are the root's
  * (COM1's scratch register); CPUID.1:ECX[31] (hypervisor present) = 1 and ECX[5] (VMX) = 0; a
  * read of the hypervisor's memory raises #GP(0); the virtual xAPIC: ID 0 on VP 0, version 14H,
- * TPR read-back, a self-IPI delivered once interrupts are enabled. Ends through the debug-exit
- * port (the root owns the ports).
+ * TPR read-back, a self-IPI delivered once interrupts are enabled; the virtual APIC's priority
+ * rules (SDM Vol. 3 11.8: IRR/ISR order, PPR, a lower class held until EOI, TPR), software
+ * disable (11.4.7.2), ESR (11.5.3) and the TLFS synthetic EOI/TPR MSRs. Ends through the
+ * debug-exit port (the root owns the ports).
  */
 #include "lib/kernel.h"
 #include "lib/test.h"
@@ -68,6 +70,143 @@ static void on_ipi(struct kframe *f)
     (void)f;
     ipi_count++;
     *(volatile uint32_t *)phys_ptr(APIC + 0xB0) = 0;   /* EOI */
+}
+
+/* ---- the virtual local APIC (docs/HYPERVISOR.md "Virtual local APIC"; SDM Vol. 3 11.8) ---- */
+#define VEC_LO 0x50                     /* class 5 */
+#define VEC_HI 0x60                     /* class 6 */
+#define VEC_NOEOI 0x70                  /* its handler sends no EOI */
+static volatile uint32_t seq[8], nseq;
+static volatile uint32_t hi_isr, hi_irr_lo, hi_ppr, lo_before_eoi, lo_after_eoi;
+
+static uint32_t apic_reg(uint32_t off) { return *(volatile uint32_t *)phys_ptr(APIC + off); }
+static void apic_set(uint32_t off, uint32_t v) { *(volatile uint32_t *)phys_ptr(APIC + off) = v; }
+static void self_ipi(uint32_t vec) { apic_set(0x300, (1u << 18) | vec); }   /* fixed, self */
+/* bit `vec` of the 256-bit ISR (100H) / IRR (200H) register set (table 11-1) */
+static uint32_t apic_bit(uint32_t base, uint32_t vec)
+{
+    return (apic_reg(base + 0x10 * (vec >> 5)) >> (vec & 31)) & 1;
+}
+static void window(void) { __asm__ volatile("sti; nop; nop; cli" ::: "memory"); }
+
+static void on_lo(struct kframe *f)
+{
+    (void)f;
+    if (nseq < 8)
+        seq[nseq++] = VEC_LO;
+    apic_set(0xB0, 0);
+}
+
+/* 11.8.3.1-11.8.5: while 60H is in service PPR = 60H and the class-5 vector waits in the IRR,
+ * even with IF = 1; after the EOI it is delivered (nested, here). */
+static void on_hi(struct kframe *f)
+{
+    (void)f;
+    if (nseq < 8)
+        seq[nseq++] = VEC_HI;
+    hi_isr = apic_bit(0x100, VEC_HI);
+    hi_irr_lo = apic_bit(0x200, VEC_LO);
+    hi_ppr = apic_reg(0xA0);
+    uint32_t n = nseq;
+    window();
+    lo_before_eoi = nseq - n;
+    apic_set(0xB0, 0);
+    window();
+    lo_after_eoi = nseq - n;
+}
+
+static volatile uint32_t noeoi_count;
+static void on_noeoi(struct kframe *f)
+{
+    (void)f;
+    noeoi_count++;
+}
+
+static uint64_t rdmsr64(uint32_t msr)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return (uint64_t)hi << 32 | lo;
+}
+
+static void vapic_checks(void)
+{
+    kidt_set(VEC_LO, on_lo);
+    kidt_set(VEC_HI, on_hi);
+    kidt_set(VEC_NOEOI, on_noeoi);
+    /* two self-IPIs with IF = 0: both wait in the IRR, the higher one is taken first */
+    nseq = 0;
+    self_ipi(VEC_LO);
+    self_ipi(VEC_HI);
+    t_eq("vapic: IRR has both vectors while IF = 0",
+         apic_bit(0x200, VEC_LO) + apic_bit(0x200, VEC_HI), 2);
+    window();
+    t_eq("vapic: the higher vector is delivered first", seq[0], VEC_HI);
+    t_eq("vapic: in its handler its ISR bit is set", hi_isr, 1);
+    t_eq("vapic: in its handler the lower vector is in the IRR", hi_irr_lo, 1);
+    t_eq("vapic: in its handler PPR = 60H (ISRV[7:4] << 4)", hi_ppr, 0x60);
+    t_eq("vapic: a lower class is not delivered before the EOI", lo_before_eoi, 0);
+    t_eq("vapic: after the EOI the lower vector is delivered", lo_after_eoi, 1);
+    t_eq("vapic: two deliveries in all", nseq, 2);
+    t_eq("vapic: ISR empty after both EOIs", apic_bit(0x100, VEC_HI) + apic_bit(0x100, VEC_LO),
+         0);
+    t_eq("vapic: PPR 0 with nothing in service", apic_reg(0xA0), 0);
+
+    /* 11.8.3: TPR 50H blocks class 5, lowering it to 40H delivers */
+    nseq = 0;
+    apic_set(0x80, 0x50);
+    t_eq("vapic: PPR = TPR with nothing in service", apic_reg(0xA0), 0x50);
+    self_ipi(VEC_LO);
+    window();
+    t_eq("vapic: TPR 50H blocks vector 50H", nseq, 0);
+    t_eq("vapic: the blocked vector stays in the IRR", apic_bit(0x200, VEC_LO), 1);
+    apic_set(0x80, 0x40);
+    window();
+    t_eq("vapic: TPR 40H lets vector 50H in", nseq, 1);
+    apic_set(0x80, 0);
+
+    /* 11.4.7.2: software-disabled, a fixed self-IPI is dropped and every LVT is masked */
+    nseq = 0;
+    apic_set(0x350, 0x700);             /* LVT LINT0: ExtINT, not masked */
+    apic_set(0xF0, 0xFF);
+    t_eq("vapic: SVR bit 8 clear masks LVT LINT0", (apic_reg(0x350) >> 16) & 1, 1);
+    self_ipi(VEC_LO);
+    window();
+    t_eq("vapic: a software-disabled APIC drops a fixed self-IPI",
+         nseq + apic_bit(0x200, VEC_LO), 0);
+    apic_set(0xF0, 0x1FF);
+    window();
+    t_eq("vapic: the dropped IPI does not come back on enable", nseq, 0);
+    apic_set(0x350, 0x10000);
+
+    /* 11.5.3: a self-IPI with vector 5 sets ESR bit 5 (send illegal vector) after a write */
+    apic_set(0x280, 0);
+    self_ipi(0x05);
+    t_eq("vapic: ESR reads 0 until written", apic_reg(0x280), 0);
+    apic_set(0x280, 0);
+    t_eq("vapic: ESR bit 5 after an illegal vector is sent", apic_reg(0x280), 0x20);
+    apic_set(0x280, 0);
+    t_eq("vapic: ESR clear after another write", apic_reg(0x280), 0);
+
+    /* TLFS synthetic APIC MSRs: TPR 40000072H is the TPR; EOI 40000070H ends the in-service
+     * vector; EOI is write-only (#GP on read) */
+    t_check(!wrmsr_faults(0x40000072, 0x30, 0), "vapic: WRMSR HV_X64_MSR_TPR accepted",
+            "count %u", gp_count);
+    t_eq("vapic: HV_X64_MSR_TPR is the TPR register", apic_reg(0x80), 0x30);
+    apic_set(0x80, 0x20);
+    t_eq("vapic: RDMSR HV_X64_MSR_TPR reads the TPR", rdmsr64(0x40000072), 0x20);
+    apic_set(0x80, 0);
+    t_check(rdmsr_faults(0x40000070), "vapic: RDMSR HV_X64_MSR_EOI raises #GP", "count %u",
+            gp_count);
+    self_ipi(VEC_NOEOI);
+    window();
+    t_eq("vapic: a vector whose handler sends no EOI", noeoi_count, 1);
+    t_eq("vapic: stays in service (ISR bit, PPR 70H)",
+         apic_bit(0x100, VEC_NOEOI) << 8 | apic_reg(0xA0), 0x170);
+    t_check(!wrmsr_faults(0x40000070, 0, 0), "vapic: WRMSR HV_X64_MSR_EOI accepted", "count %u",
+            gp_count);
+    t_eq("vapic: HV_X64_MSR_EOI cleared the ISR bit",
+         apic_bit(0x100, VEC_NOEOI) << 8 | apic_reg(0xA0), 0);
 }
 
 /* Read a 32-bit word at addr; returns 1 if it raised #GP (and the handler skipped it). */
@@ -234,5 +373,6 @@ int main(void)
     apic[0x300 / 4] = (1u << 18) | 0x40;
     __asm__ volatile("sti; hlt; cli" ::: "memory");
     t_eq("hlt: a pending self-IPI wakes the VP and is delivered", ipi_count, 2);
+    vapic_checks();
     return t_finish();
 }

@@ -14,6 +14,7 @@
 #include "hv/arch/lp.h"
 #include "hv/part/partition.h"
 #include "hv/synic/synic.h"
+#include "hv/vapic/vapic.h"
 
 static uint8_t *mem;
 struct hv_pool hv_pool;
@@ -31,6 +32,9 @@ uint32_t hvf_annot_kind;
 uint64_t hvf_annot_args[4];
 unsigned hvf_log_count;
 uint64_t hvf_tsc, hvf_tsc_hz;
+bool hvf_tsc_deadline;
+/* hv/vapic/vapic_timer.c: CPUID.1:ECX[24] as the hardware reports it */
+bool vapic_cpu_has_tsc_deadline(void) { return hvf_tsc_deadline; }
 unsigned hvf_irq_count;
 uint8_t hvf_last_irq_vector;
 unsigned hvf_tlb_count;
@@ -194,7 +198,8 @@ static struct hv_pool *vp_pool(struct hv_vp *vp)
 int vp_arch_init(struct hv_vp *vp)
 {
     uint64_t *pages[HVF_ARCH_PAGES] = { &vp->arch.vmcs, &vp->arch.msr_bitmap,
-                                        &vp->arch.io_bitmap_a, &vp->arch.io_bitmap_b };
+                                        &vp->arch.io_bitmap_a, &vp->arch.io_bitmap_b,
+                                        &vp->arch.xsave_area };
     for (int i = 0; i < HVF_ARCH_PAGES; i++) {
         *pages[i] = hv_pool_alloc(vp_pool(vp));
         if (!*pages[i]) {
@@ -202,6 +207,7 @@ int vp_arch_init(struct hv_vp *vp)
             return -1;
         }
     }
+    vapic_reset(vp, vp->index);     /* as hv/vmx/vp.c: software-disabled (SDM Vol. 3 11.4.7.1) */
     hvf_arch_init_count++;
     return 0;
 }
@@ -209,7 +215,8 @@ int vp_arch_init(struct hv_vp *vp)
 void vp_arch_destroy(struct hv_vp *vp)
 {
     uint64_t *pages[HVF_ARCH_PAGES] = { &vp->arch.vmcs, &vp->arch.msr_bitmap,
-                                        &vp->arch.io_bitmap_a, &vp->arch.io_bitmap_b };
+                                        &vp->arch.io_bitmap_a, &vp->arch.io_bitmap_b,
+                                        &vp->arch.xsave_area };
     for (int i = 0; i < HVF_ARCH_PAGES; i++) {
         if (*pages[i])
             hv_pool_free(vp_pool(vp), *pages[i]);
@@ -226,11 +233,12 @@ void vp_kick(struct hv_vp *vp)
 
 void vp_raise_irq(struct hv_vp *vp, uint8_t vector)
 {
-    /* as hv/vmx/vp.c: the vector becomes pending for injection */
-    vp->arch.pending_irq[vector >> 6] |= 1ull << (vector & 63);
+    /* as hv/vmx/vp.c: the virtual APIC accepts it (IRR) unless software-disabled or illegal;
+     * every call is recorded */
     hvf_irq_count++;
     hvf_last_irq_vector = vector;
-    vp_kick(vp);
+    if (vapic_accept(vp, vector))
+        vp_kick(vp);
 }
 
 void vp_flush_tlb(struct hv_vp *const *vps, unsigned n, const struct hv_gva_range *r,
@@ -302,6 +310,7 @@ void hvf_reset(void)
     hvf_tsc = 0;
     spare_next = HVF_SPARE_BASE;
     hvf_tsc_hz = 2500000000ull;
+    hvf_tsc_deadline = true;
 
     struct hv_partition *root = &hv_partitions[0];
     root->state = HV_PART_FINALIZED;
@@ -320,6 +329,10 @@ void hvf_reset(void)
         vp->lp = i;
         vp->vpid = hv_vp_vpid(1, i);
         vp->state = i == 0 ? HV_VP_RUNNABLE : HV_VP_NOT_STARTED;
+        /* the root kernel software-enables its APIC first thing (partitions/root/pm_msg.c): the
+         * fake root's VPs start with SVR = 1FFH so vectors raised for them are accepted */
+        vapic_reset(vp, i);
+        vapic_write(vp, VAPIC_SVR, 0x1FF);
         root->vp[i] = vp;
     }
     root->nvps = 2;

@@ -67,13 +67,17 @@ extern const struct hv_ept *hvf_last_flush;
 extern unsigned hvf_kick_count;
 extern struct hv_vp *hvf_last_kick;
 extern unsigned hvf_arch_init_count, hvf_arch_destroy_count;
-#define HVF_ARCH_PAGES 4            /* pages vp_arch_init takes (VMCS, MSR bitmap, I/O A/B) */
+#define HVF_ARCH_PAGES 5            /* pages vp_arch_init takes (VMCS, MSR bitmap, I/O A/B, XSAVE
+                                     * area: as hv/vmx/vp.c) */
 extern unsigned hvf_annot_count;
 extern uint32_t hvf_annot_kind;
 extern uint64_t hvf_annot_args[4];
 extern unsigned hvf_log_count;
 extern uint64_t hvf_tsc, hvf_tsc_hz;
-/* vp_raise_irq: sets the vector's pending_irq bit (as hv/vmx does) and records it. */
+/* CPUID.1:ECX[24] (TSC-deadline timer) for hv/vapic/vapic_timer.c; true after hvf_reset. */
+extern bool hvf_tsc_deadline;
+/* vp_raise_irq: vapic_accept (as hv/vmx/vp.c: the IRR bit, unless the VP's virtual APIC drops
+ * it) and records it. */
 extern unsigned hvf_irq_count;
 extern uint8_t hvf_last_irq_vector;
 /* vp_flush_tlb: calls, the VPs of the last call, the ranges of all calls (in order; nr == 0

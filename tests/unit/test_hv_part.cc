@@ -280,6 +280,34 @@ TEST_F(HvPart, APageMappedIntoAChildCannotBeDeposited)
               (uint64_t)HV_STATUS_SUCCESS | (1ull << 32));
 }
 
+TEST_F(HvPart, APageTheHypervisorWritesForTheRootCannotBeDeposited)
+{
+    // the hypervisor writes into the root's hypercall page, reference TSC page and each VP's
+    // SynIC message and event-flags pages: given to a pool they would become hypervisor memory
+    // that it still writes (a VMCS, EPT tables). Each enabled one is refused; disabled, not.
+    uint64_t id = hvf_make_child("ov", 0);
+    struct hv_partition *root = hvf_root();
+    struct hv_vp *vp = hvf_root_vp();
+    uint64_t pages = hvf_take_pages(4);
+    uint64_t *regs[4] = { &root->hypercall_msr, &root->ref_tsc_msr, &vp->synic.simp,
+                          &vp->synic.siefp };
+    for (int k = 0; k < 4; k++) {
+        uint64_t page = pages + 0x1000ull * k;
+        uint64_t saved = *regs[k];
+        uint64_t buf[2] = { id, page >> 12 };
+        *regs[k] = page | 1;
+        EXPECT_EQ(hvf_root_call(hv_hypercall_input(HVCALL_DEPOSIT_MEMORY, 0, 1, 0), buf, 16),
+                  (uint64_t)HV_STATUS_INVALID_PARAMETER)
+            << "register " << k;
+        EXPECT_TRUE(root_maps(page));
+        *regs[k] = page;   // the same GPA, not enabled
+        EXPECT_EQ(hvf_root_call(hv_hypercall_input(HVCALL_DEPOSIT_MEMORY, 0, 1, 0), buf, 16),
+                  (uint64_t)HV_STATUS_SUCCESS | (1ull << 32))
+            << "register " << k;
+        *regs[k] = saved;
+    }
+}
+
 TEST_F(HvPart, WithdrawReturnsFreePagesToTheRoot)
 {
     uint64_t id = hvf_make_child("w", 0);

@@ -51,14 +51,15 @@ TEST_F(HvSynic, CpuidPrivilegesPerPartition)
 {
     uint32_t r[4];
     cpuid(0x40000003, r);
-    // EAX: TimeRefCount 1, SynIC 2, SynTimers 3, hypercall MSRs 5, VP index 6, reference TSC 9,
-    // frequency MSRs 11
-    EXPECT_EQ(r[0], 0xA6Eu);
+    // EAX: TimeRefCount 1, SynIC 2, SynTimers 3, AccessApicMsrs 4, hypercall MSRs 5, VP index
+    // 6, reference TSC 9, frequency MSRs 11
+    EXPECT_EQ(r[0], 0xA7Eu);
     // EBX: CreatePartitions 0, AccessPartitionId 1, AccessMemoryPool 2, PostMessages 4,
     // SignalEvents 5, CreatePort 6, ConnectPort 7, CpuManagement 12
     EXPECT_EQ(r[1], 0x10F7u);
-    // EDX: bit 19, synthetic timers in direct mode (TLFS 2.4.4 feature identification)
-    EXPECT_EQ(r[3], 1u << 19);
+    // EDX: bit 19, synthetic timers in direct mode; bit 8, frequency MSRs available (TLFS 2.4.4
+    // feature identification)
+    EXPECT_EQ(r[3], (1u << 19) | (1u << 8));
     uint64_t id = hvf_make_child("c", 16);
     struct hv_input_create_vp in;
     std::memset(&in, 0, sizeof(in));
@@ -66,7 +67,7 @@ TEST_F(HvSynic, CpuidPrivilegesPerPartition)
     ASSERT_EQ(hvf_root_call(hv_hypercall_input(HVCALL_CREATE_VP, 0, 0, 0), &in, sizeof(in)),
               (uint64_t)HV_STATUS_SUCCESS);
     cpuid(0x40000003, r, hv_part_get(id)->vp[0]);
-    EXPECT_EQ(r[0], 0xA6Eu);
+    EXPECT_EQ(r[0], 0xA7Eu);
     EXPECT_EQ(r[1], 0xB2u);      // AccessPartitionId, PostMessages, SignalEvents, ConnectPort
     EXPECT_FALSE((r[1] & 1) && (r[1] & (1u << 12)));
 }
@@ -77,7 +78,7 @@ TEST_F(HvSynic, CpuidOtherLeaves)
     cpuid(0x40000002, r);
     EXPECT_EQ(r[1], 0x00010000u);       // version 1.0
     cpuid(0x40000004, r);
-    EXPECT_EQ(r[0], 1u << 9);           // AutoEOI deprecated
+    EXPECT_EQ(r[0], (1u << 9) | (1u << 3));   // AutoEOI deprecated, use the APIC MSRs
     EXPECT_EQ(r[1], 0xFFFFFFFFu);       // never notify long spin waits
     cpuid(0x40000005, r);
     EXPECT_EQ(r[0], (uint32_t)HV_MAX_VPS);

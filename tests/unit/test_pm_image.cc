@@ -46,12 +46,13 @@ struct Built {
     std::string err;
 };
 
-Built build(uint64_t size, const std::vector<uint8_t> &elf, const char *cmdline = "name=c1")
+Built build(uint64_t size, const std::vector<uint8_t> &elf, const char *cmdline = "name=c1",
+            uint32_t vps = 1)
 {
     Built b;
     b.mem.assign(size, 0xAB);   // old contents that must not survive
     char err[160] = "";
-    b.rc = pm_image_build(b.mem.data(), size, elf.data(), elf.size(), cmdline, &b.img, err,
+    b.rc = pm_image_build(b.mem.data(), size, vps, elf.data(), elf.size(), cmdline, &b.img, err,
                           sizeof err);
     b.err = err;
     return b;
@@ -90,15 +91,21 @@ TEST(PmImage, PageTablesIdentityMap)
     for (uint64_t size : { 16 * MiB, 2 * MiB + 0x5000, 1 * MiB }) {
         Built b = build(size, child_elf(0x3000, 0x1000));
         ASSERT_EQ(b.rc, 0) << b.err;
-        // 16 MiB: 4096 pages -> 8 PTs, 1 PD, 1 PDPT, 1 PML4 below the 64 KiB stack.
+        // 16 MiB: 4096 pages -> 8 PTs, 1 PD, 1 PDPT, 1 PML4, then the APIC page's PD and PT,
+        // below the 64 KiB stack.
         uint64_t pages = size / 4096, pts = (pages + 511) / 512;
-        EXPECT_EQ(b.img.tables, size - PM_STACK_SIZE - (pts + 1 + 1 + 1) * 4096) << size;
+        EXPECT_EQ(b.img.tables, size - PM_STACK_SIZE - (pts + 1 + 1 + 1 + 2) * 4096) << size;
         EXPECT_EQ(b.img.cr3, b.img.tables + (pts + 2) * 4096);
         EXPECT_EQ(walk(b.mem, b.img.cr3, 0), ~0ull) << "page 0 is not mapped";
         EXPECT_EQ(walk(b.mem, b.img.cr3, 0xFFF), ~0ull);
         for (uint64_t va = 0x1000; va < size; va += 0x1000)
             ASSERT_EQ(walk(b.mem, b.img.cr3, va + 0x123), va + 0x123) << std::hex << va;
         EXPECT_EQ(walk(b.mem, b.img.cr3, size), ~0ull) << "nothing past the memory";
+        // the local APIC page (SDM Vol. 3 11.4.1), identity, and nothing around it
+        EXPECT_EQ(walk(b.mem, b.img.cr3, 0xFEE00000ull + 0xB0), 0xFEE000B0ull);
+        EXPECT_EQ(walk(b.mem, b.img.cr3, 0xFEE01000ull), ~0ull);
+        EXPECT_EQ(walk(b.mem, b.img.cr3, 0xFEDFF000ull), ~0ull);
+        EXPECT_EQ(walk(b.mem, b.img.cr3, 0xBEE00000ull), ~0ull);
         EXPECT_EQ(walk(b.mem, b.img.cr3, 1ull << 39), ~0ull);
     }
 }
@@ -132,7 +139,7 @@ TEST(PmImage, Registers)
     Built b = build(16 * MiB, child_elf());
     ASSERT_EQ(b.rc, 0) << b.err;
     hv_register_assoc r[PM_NREGS];
-    pm_image_registers(&b.img, r);
+    pm_image_registers(&b.img, 0, r);
     auto find = [&](uint32_t name) -> const hv_register_assoc * {
         for (auto &x : r)
             if (x.name == name)
@@ -143,6 +150,7 @@ TEST(PmImage, Registers)
     EXPECT_EQ(find(HV_X64_REGISTER_RIP)->value.reg64, MiB + 2);
     EXPECT_EQ(find(HV_X64_REGISTER_RSP)->value.reg64, 16 * MiB);
     EXPECT_EQ(find(HV_X64_REGISTER_RDI)->value.reg64, PM_CMDLINE_GPA);
+    EXPECT_EQ(find(HV_X64_REGISTER_RSI)->value.reg64, 0u);             // VP index
     EXPECT_EQ(find(HV_X64_REGISTER_RFLAGS)->value.reg64, 2u);
     EXPECT_EQ(find(HV_X64_REGISTER_CR0)->value.reg64, 0x80010033u);   // PG WP NE ET MP PE
     EXPECT_EQ(find(HV_X64_REGISTER_CR3)->value.reg64, b.img.cr3);
@@ -168,7 +176,7 @@ TEST(PmImage, Registers)
         for (unsigned j = 0; j < i; j++)
             EXPECT_NE(r[i].name, r[j].name);
     hv_initial_vp_context c;
-    pm_image_initial_context(&b.img, &c);
+    pm_image_initial_context(&b.img, 0, &c);
     EXPECT_EQ(c.rip, MiB + 2);
     EXPECT_EQ(c.cr3, b.img.cr3);
     EXPECT_EQ(c.cs.attributes, 0xA09B);
@@ -198,4 +206,50 @@ TEST(PmImage, Refusals)
     // a refused image leaves the memory untouched
     b = build(2 * MiB, child_elf(MiB, MiB));
     EXPECT_EQ(b.mem[0], 0xAB);
+}
+
+TEST(PmImage, StacksPerVp)
+{
+    // 3 VPs: VP k's stack is [size - (k + 1) * 64 KiB, size - k * 64 KiB), the tables below
+    Built b = build(16 * MiB, child_elf(), "name=c1", 3);
+    ASSERT_EQ(b.rc, 0) << b.err;
+    EXPECT_EQ(b.img.vps, 3u);
+    uint64_t pts = (16 * MiB / 4096 + 511) / 512;
+    EXPECT_EQ(b.img.tables, 16 * MiB - 3 * PM_STACK_SIZE - (pts + 1 + 1 + 1 + 2) * 4096);
+    for (uint32_t k = 0; k < 3; k++) {
+        hv_initial_vp_context c;
+        pm_image_initial_context(&b.img, k, &c);
+        EXPECT_EQ(c.rsp, 16 * MiB - k * PM_STACK_SIZE) << k;
+        EXPECT_EQ(c.rip, MiB + 2);
+        EXPECT_EQ(c.cr3, b.img.cr3);
+        hv_register_assoc r[PM_NREGS];
+        pm_image_registers(&b.img, k, r);
+        unsigned seen = 0;
+        for (auto &x : r) {
+            if (x.name == HV_X64_REGISTER_RSP) {
+                seen++;
+                EXPECT_EQ(x.value.reg64, 16 * MiB - k * PM_STACK_SIZE);
+            } else if (x.name == HV_X64_REGISTER_RSI) {
+                seen++;
+                EXPECT_EQ(x.value.reg64, k);
+            } else if (x.name == HV_X64_REGISTER_RDI) {
+                seen++;
+                EXPECT_EQ(x.value.reg64, PM_CMDLINE_GPA);
+            }
+        }
+        EXPECT_EQ(seen, 3u);
+    }
+    for (uint64_t a = 16 * MiB - 3 * PM_STACK_SIZE; a < 16 * MiB; a++)
+        ASSERT_EQ(b.mem[a], 0) << "stacks are zeroed";
+    // the APIC page's PTE: P, RW, supervisor (U/S = 0), PWT, PCD (SDM Vol. 3 4.5, Table 4-19)
+    uint64_t e = b.img.cr3;
+    for (int level = 3; level > 0; level--)
+        e = rd64(b.mem, (e & ~0xFFFull) + ((0xFEE00000ull >> (12 + 9 * level)) & 511) * 8);
+    uint64_t pte = rd64(b.mem, (e & 0x000FFFFFFFFFF000ull) + ((0xFEE00000ull >> 12) & 511) * 8);
+    EXPECT_EQ(pte, 0xFEE00000ull | 0x1 | 0x2 | 0x8 | 0x10);
+    // VP counts outside 1..16 and memory without room for the stacks are refused
+    EXPECT_EQ(build(16 * MiB, child_elf(), "x", 0).rc, -1);
+    EXPECT_EQ(build(16 * MiB, child_elf(), "x", 17).rc, -1);
+    EXPECT_EQ(build(1 * MiB, child_elf(0x3000, 0x1000), "x", 16).rc, -1);
+    EXPECT_EQ(build(1 * MiB, child_elf(0x3000, 0x1000), "x", 8).rc, 0);
 }

@@ -148,12 +148,20 @@ TEST(PmPartcfg, VpsAndWorkload)
     for (const char *bad : { "", "compute,", ",timer", "compute,,timer", "Compute", "sleep",
                              "compute timer" })
         EXPECT_EQ(error_of(std::string("[partition a]\nworkload=") + bad + "\n"),
-                  "partcfg:2: expected workload items compute, timer, message or hostile "
-                  "separated by commas")
+                  "partcfg:2: expected workload items compute, timer, message, smp, hostile or "
+                  "xstate separated by commas")
             << bad;
     Parsed p = parse("[partition a]\nimage=c\nmemory=1M\nworkload=message,message\n");
     ASSERT_EQ(p.rc, 0);
     EXPECT_EQ(p.cfg.part[0].workload, (uint32_t)PARTCFG_WL_MESSAGE);
+    // smp: its own bit, written back between message and hostile (the child's run order)
+    p = parse("[partition a]\nimage=c\nmemory=1M\nvps=2\nworkload=hostile,smp,compute\n");
+    ASSERT_EQ(p.rc, 0);
+    EXPECT_EQ(p.cfg.part[0].workload,
+              (uint32_t)(PARTCFG_WL_HOSTILE | PARTCFG_WL_SMP | PARTCFG_WL_COMPUTE));
+    char wl[40];
+    partcfg_workload_text(p.cfg.part[0].workload, wl, sizeof wl);
+    EXPECT_STREQ(wl, "compute,smp,hostile");
     Parsed h = parse("[partition h]\nimage=c\nmemory=1M\nworkload = hostile, compute\n");
     ASSERT_EQ(h.rc, 0);
     EXPECT_EQ(h.cfg.part[0].workload, (uint32_t)(PARTCFG_WL_HOSTILE | PARTCFG_WL_COMPUTE));

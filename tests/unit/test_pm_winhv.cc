@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <functional>
+#include <thread>
 #include <vector>
 
 extern "C" {
@@ -61,6 +62,10 @@ struct PmWinhv : ::testing::Test {
 };
 
 }  // namespace
+
+uint64_t fake_vp_index;             // what HV_X64_MSR_VP_INDEX reads (winhv_init_vp)
+extern "C" uint64_t winhv_test_vp_index(void);
+extern "C" uint64_t winhv_test_vp_index(void) { return fake_vp_index; }
 
 extern "C" uint64_t winhv_test_raw(uint64_t input, uint64_t rdx, uint64_t r8)
 {
@@ -210,4 +215,66 @@ TEST_F(PmWinhv, FastAndMessages)
     EXPECT_EQ(calls[1].in[16 + 2], 3);
     EXPECT_STREQ(winhv_status_name(HV_STATUS_INSUFFICIENT_MEMORY), "INSUFFICIENT_MEMORY");
     EXPECT_STREQ(winhv_status_name(0x77), "?");
+}
+
+// One input/output page pair per VP (winhv.h "Per-VP pages"): a VP that registered its stack
+// calls through its own pages, others through slot 0's; registration reads the VP index once
+// and refuses index 0, indexes >= WINHV_MAX_VPS, a taken slot and an empty range.
+TEST_F(PmWinhv, PerVpPages)
+{
+    uint64_t id;
+    ASSERT_EQ(winhv_get_partition_id(&id), HV_STATUS_SUCCESS);
+    uint64_t in0 = calls.back().rdx, out0 = calls.back().r8;
+    EXPECT_EQ(winhv_self_vp(), 0u);
+    uint64_t in3 = 0, out3 = 0;
+    int k = -2, again = -2;
+    uint32_t self3 = 99;
+    std::thread vp3([&] {
+        char here[64] = { 0 };
+        uintptr_t sp = (uintptr_t)here;
+        const void *lo = (const void *)(sp - 65536), *hi = (const void *)(sp + sizeof here);
+        fake_vp_index = 3;
+        k = winhv_init_vp(lo, hi);
+        self3 = winhv_self_vp();
+        winhv_get_partition_id(&id);
+        in3 = calls.back().rdx;
+        out3 = calls.back().r8;
+        again = winhv_init_vp(lo, hi);
+    });
+    vp3.join();
+    EXPECT_EQ(k, 3);
+    EXPECT_EQ(self3, 3u);
+    EXPECT_EQ(again, -1);
+    EXPECT_EQ(in3 % 4096, 0u);
+    EXPECT_EQ(out3 % 4096, 0u);
+    for (uint64_t a : { in0, out0 })
+        for (uint64_t b : { in3, out3 })
+            EXPECT_NE(a, b);
+    EXPECT_NE(in3, out3);
+    // the main thread's stack is not VP 3's: slot 0 again
+    EXPECT_EQ(winhv_self_vp(), 0u);
+    winhv_get_partition_id(&id);
+    EXPECT_EQ(calls.back().rdx, in0);
+    // refusals
+    char here[16] = { 0 };
+    uintptr_t sp = (uintptr_t)here;
+    const void *lo = (const void *)(sp - 4096), *hi = (const void *)(sp + sizeof here);
+    fake_vp_index = 0;
+    EXPECT_EQ(winhv_init_vp(lo, hi), -1);
+    fake_vp_index = WINHV_MAX_VPS;
+    EXPECT_EQ(winhv_init_vp(lo, hi), -1);
+    fake_vp_index = 5;
+    EXPECT_EQ(winhv_init_vp(hi, hi), -1);
+    EXPECT_EQ(winhv_self_vp(), 0u);
+}
+
+// HvCallSendSyntheticClusterIpi, fast: vector in the first input register (target VTL 0), the
+// processor mask in the second (Linux struct hv_send_ipi; TLFS "Virtual interrupts").
+TEST_F(PmWinhv, SendIpiFast)
+{
+    EXPECT_EQ(winhv_send_ipi(0x51, 0x6), HV_STATUS_SUCCESS);
+    ASSERT_EQ(calls.size(), 1u);
+    EXPECT_EQ(calls[0].input, (uint64_t)HVCALL_SEND_IPI | 1ull << 16);
+    EXPECT_EQ(calls[0].rdx, 0x51u);
+    EXPECT_EQ(calls[0].r8, 0x6u);
 }

@@ -331,6 +331,59 @@ TEST(SysMisc, FxsaveImageAndFxrstorChecks)
     EXPECT_EQ(m.exec({ 0x0f, 0xae, 0x08 }), -1);
 }
 
+TEST(SysMisc, XsaveImageAndXrstorChecks)
+{
+    // SDM Vol. 1 13.7-13.8, Vol. 2 XSAVE/XRSTOR; the default model: XCR0 may hold x87|SSE.
+    // EDX:EAX is the requested-feature mask, so the area's address is in RBX.
+    Machine m(M64);
+    m.r(R_RBX) = DATA;
+    m.r(R_RAX) = 2;                                            // RFBM = XCR0 & 2: SSE only
+    m.r(R_RDX) = 0;
+    EXPECT_EQ(m.exec({ 0x0f, 0xae, 0x23 }), VEC_UD);           // xsave [rbx]; CR4.OSXSAVE = 0
+    m.c.cr4 |= CR4_OSXSAVE;
+    m.c.msr.xcr0 = 3;
+    memset(m.bus.ram + DATA, 0xcc, 1024);
+    m.wr(DATA + 512, 0xff, 8);                                 // XSTATE_BV before
+    EXPECT_EQ(m.exec({ 0x0f, 0xae, 0x23 }), -1);
+    EXPECT_EQ(m.rd(DATA, 2), 0xccccu);                         // x87 not requested: untouched
+    EXPECT_EQ(m.rd(DATA + 24, 4), 0x1f80u);                    // MXCSR (RFBM[1])
+    EXPECT_EQ(m.rd(DATA + 28, 4), 0xffffu);                    // MXCSR_MASK
+    EXPECT_EQ(m.rd(DATA + 160), 0u);                           // XMM0
+    EXPECT_EQ(m.rd(DATA + 160 + 15 * 16 + 8), 0u);             // XMM15 high half (64-bit mode)
+    EXPECT_EQ(m.rd(DATA + 416), 0xccccccccccccccccull);        // 416-511 untouched
+    EXPECT_EQ(m.rd(DATA + 512), 0xfdu);                        // XSTATE_BV[1] = XINUSE = 0
+    EXPECT_EQ(m.rd(DATA + 520), 0xccccccccccccccccull);        // XCOMP_BV not written
+    m.r(R_RAX) = ~0u;                                          // RFBM = XCR0 = 3
+    EXPECT_EQ(m.exec({ 0x0f, 0xae, 0x23 }), -1);
+    EXPECT_EQ(m.rd(DATA, 2), 0x37fu);                          // FCW
+    EXPECT_EQ(m.rd(DATA + 4, 1), 0u);                          // abridged FTW: all empty
+    EXPECT_EQ(m.rd(DATA + 512), 0xfcu);
+    m.r(R_RBX) = DATA + 16;
+    EXPECT_EQ(m.exec({ 0x0f, 0xae, 0x23 }), VEC_GP);           // not 64-byte aligned
+    m.r(R_RBX) = DATA;
+    m.c.cr0 |= CR0_TS;
+    EXPECT_EQ(m.exec({ 0x0f, 0xae, 0x23 }), VEC_NM);
+    m.c.cr0 &= ~CR0_TS;
+    // XRSTOR [rbx] (0F AE 2B): XSTATE_BV 0xfc has bits outside XCR0
+    EXPECT_EQ(m.exec({ 0x0f, 0xae, 0x2b }), VEC_GP);
+    m.wr(DATA + 512, 3, 8);
+    memset(m.bus.ram + DATA + 520, 0, 16);
+    EXPECT_EQ(m.exec({ 0x0f, 0xae, 0x2b }), -1);
+    m.wr(DATA + 520, 1ull << 63, 8);                           // compacted form: no XSAVEC
+    EXPECT_EQ(m.exec({ 0x0f, 0xae, 0x2b }), VEC_GP);
+    m.wr(DATA + 520, 0, 8);
+    m.wr(DATA + 528, 1, 8);                                    // header bytes 16-23 not zero
+    EXPECT_EQ(m.exec({ 0x0f, 0xae, 0x2b }), VEC_GP);
+    m.wr(DATA + 528, 0, 8);
+    m.wr(DATA + 24, 0x11f80, 4);                               // MXCSR reserved bit 16
+    EXPECT_EQ(m.exec({ 0x0f, 0xae, 0x2b }), VEC_GP);
+    m.r(R_RAX) = 1;                                            // RFBM = x87 only: MXCSR not read
+    EXPECT_EQ(m.exec({ 0x0f, 0xae, 0x2b }), -1);
+    m.r(R_RAX) = ~0u;
+    m.wr(DATA + 24, 0x1f80, 4);
+    EXPECT_EQ(m.exec({ 0x48, 0x0f, 0xae, 0x2b }), -1);         // xrstor64 [rbx]
+}
+
 // ---------------------------------------------------------------- flags, CLI/STI, HLT
 
 TEST(SysInt, PopfPrivilegeRules)

@@ -9,6 +9,8 @@
  * runtime keeps (08H 64-bit code, 10H data: lib/trap64.h), so sys64_init's GDT switch is seamless.
  * Touches no memory below the image: the page tables and the stack are in the image's .bss.
  */
+#include "krt/long_mode.inc"
+
 #define MB1_FLAGS 0x00000003            /* page-aligned modules, memory information */
 
     .section .multiboot, "a"
@@ -26,52 +28,13 @@ _start:
     mov     %ebx, vmx_mb_info
     mov     $boot_stack_top, %esp
     cld
-    /* page directories: entry k maps k * 2 MiB (PS | RW | P), k = 0 .. 2047 */
-    mov     $boot_pd, %edi
-    xor     %ecx, %ecx
-1:  mov     %ecx, %eax
-    shl     $21, %eax
-    or      $0x83, %eax
-    mov     %eax, (%edi,%ecx,8)
-    movl    $0, 4(%edi,%ecx,8)
-    inc     %ecx
-    cmp     $2048, %ecx
-    jb      1b
-    /* PDPT entries 0-3 -> the four page directories */
-    mov     $boot_pdpt, %edi
-    mov     $boot_pd + 3, %eax
-    xor     %ecx, %ecx
-2:  mov     %eax, (%edi,%ecx,8)
-    movl    $0, 4(%edi,%ecx,8)
-    add     $4096, %eax
-    inc     %ecx
-    cmp     $4, %ecx
-    jb      2b
-    movl    $boot_pdpt + 3, boot_pml4
-    movl    $0, boot_pml4 + 4
-    mov     %cr4, %eax
-    or      $0x20, %eax                 /* PAE */
-    mov     %eax, %cr4
-    mov     $boot_pml4, %eax
-    mov     %eax, %cr3
-    mov     $0xc0000080, %ecx           /* IA32_EFER.LME */
-    rdmsr
-    or      $0x100, %eax
-    wrmsr
-    mov     %cr0, %eax
-    or      $0x80000021, %eax           /* PG | NE | PE */
-    mov     %eax, %cr0
-    lgdt    boot_gdtr
-    ljmp    $0x08, $start64
+    /* the first 4 GiB, 2 MiB pages */
+    KRT_IDMAP_2M boot_pd, boot_pdpt, boot_pml4, 4
+    KRT_ENTER_LONG_MODE boot_pml4, boot_gdtr, start64
 
     .code64
 start64:
-    mov     $0x10, %eax
-    mov     %eax, %ds
-    mov     %eax, %es
-    mov     %eax, %ss
-    mov     %eax, %fs
-    mov     %eax, %gs
+    KRT_FLAT_DATA_SEGMENTS
     mov     $boot_stack_top, %esp
     xor     %ebp, %ebp
     call    vmx_kernel_start
@@ -81,13 +44,7 @@ start64:
 
     .section .rodata
     .balign 16
-boot_gdt:
-    .quad   0
-    .quad   0x00af9a000000ffff          /* 08H: 64-bit code, DPL 0 */
-    .quad   0x00cf92000000ffff          /* 10H: flat data, DPL 0 */
-boot_gdtr:
-    .word   boot_gdtr - boot_gdt - 1
-    .long   boot_gdt
+    KRT_BOOT_GDT boot_gdt, boot_gdtr
 
     .section .data
     .balign 8
