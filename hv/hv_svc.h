@@ -78,6 +78,10 @@ void vp_flush_tlb(struct hv_vp *const *vps, unsigned n, const struct hv_gva_rang
 uint64_t hv_rdtsc(void);
 uint64_t hv_tsc_hz(void);
 
+/* XCR0 values the processor accepts in XSETBV and the hypervisor offers (hv/vmx/guest_switch.c:
+ * bit 0, supported components only, AVX with SSE, the AVX-512 and MPX groups whole). */
+bool hv_xcr0_valid(uint64_t xcr0);
+
 /* Diagnostics: printf to the hypervisor's log (port 0xE9) and a fatal stop. */
 void hv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 __attribute__((noreturn)) void hv_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

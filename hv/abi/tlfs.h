@@ -357,6 +357,7 @@ HV_STATIC_ASSERT(sizeof(struct hv_timer_message_payload) == 24, "timer message p
 #define HV_X64_REGISTER_CR3            0x00040002u
 #define HV_X64_REGISTER_CR4            0x00040003u
 #define HV_X64_REGISTER_CR8            0x00040004u
+#define HV_X64_REGISTER_XFEM           0x00040005u   /* XCR0 */
 #define HV_X64_REGISTER_ES             0x00060000u
 #define HV_X64_REGISTER_CS             0x00060001u
 #define HV_X64_REGISTER_SS             0x00060002u
@@ -369,7 +370,16 @@ HV_STATIC_ASSERT(sizeof(struct hv_timer_message_payload) == 24, "timer message p
 #define HV_X64_REGISTER_GDTR           0x00070001u
 #define HV_X64_REGISTER_TSC            0x00080000u
 #define HV_X64_REGISTER_EFER           0x00080001u
+#define HV_X64_REGISTER_KERNEL_GS_BASE 0x00080002u
 #define HV_X64_REGISTER_PAT            0x00080004u
+#define HV_X64_REGISTER_SYSENTER_CS    0x00080005u
+#define HV_X64_REGISTER_SYSENTER_EIP   0x00080006u
+#define HV_X64_REGISTER_SYSENTER_ESP   0x00080007u
+#define HV_X64_REGISTER_STAR           0x00080008u
+#define HV_X64_REGISTER_LSTAR          0x00080009u
+#define HV_X64_REGISTER_CSTAR          0x0008000Au
+#define HV_X64_REGISTER_SFMASK         0x0008000Bu
+#define HV_X64_REGISTER_TSC_AUX        0x0008007Bu
 
 /* Segment and table register values (TLFS 7.9.1). */
 struct hv_x64_segment_register {

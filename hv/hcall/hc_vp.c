@@ -8,16 +8,19 @@
  *  - Get/SetVpRegisters: partition −1 = the caller, VP 0xFFFFFFFE = the calling VP; the VP must
  *    be NOT_STARTED or INTERCEPT_SUSPENDED (its registers are in vp->ctx), else
  *    INVALID_VP_STATE — this includes the calling VP itself, which is running. VTL and reserved
- *    fields must be 0. Registers: RAX..R15, RIP, RFLAGS, CR0/2/3/4/8, ES..TR, IDTR, GDTR, EFER,
- *    PAT, and the suspend registers; any other name is INVALID_PARAMETER. Writing
+ *    fields must be 0. Registers: RAX..R15, RIP, RFLAGS, CR0/2/3/4/8, XFEM (XCR0), ES..TR, IDTR,
+ *    GDTR, EFER, PAT, SYSENTER_CS/EIP/ESP, KERNEL_GS_BASE, STAR, LSTAR, CSTAR, SFMASK, TSC_AUX,
+ *    and the suspend registers; any other name is INVALID_PARAMETER, and so is a value of the
+ *    MSR-like registers the processor would refuse (msr_value_ok). Writing
  *    HvRegisterInterceptSuspend = 0 resumes the VP (RUNNABLE + vp_kick) when the whole call has
  *    completed; no other value may be written to the suspend registers.
  *  - StartVirtualProcessor: the caller itself or its child, INITIALIZED or FINALIZED; the VP
  *    exists and is NOT_STARTED (INVALID_VP_STATE); VTL 0. HV_INITIAL_VP_CONTEXT goes into
  *    vp->ctx (the other GPRs keep their values), marked dirty, then RUNNABLE + vp_kick.
  *
- * Invariants: vp->ctx is touched only while the VP is not runnable (part.h); register values
- * are not checked here: a state VM entry rejects is hv/vmx's to report (partition stopped).
+ * Invariants: vp->ctx and the VP's saved MSRs/XCR0 (vp->arch, hv/vmx/guest_switch.c) are
+ * touched only while the VP is not runnable (part.h); the other register values are not checked
+ * here: a state VM entry rejects is hv/vmx's to report (partition stopped).
  */
 #include "hv/hcall/hcall.h"
 #include "hv/part/partition.h"
@@ -100,6 +103,49 @@ static uint64_t *u64_reg(struct hv_vp_context *c, uint32_t name)
     }
 }
 
+/* The registers the VMCS does not hold (hv/vmx/guest_switch.c keeps them in vp->arch; a VP that
+ * stopped for the root has them there, not in an LP) and SYSENTER (VMCS guest state, in ctx). */
+static uint64_t *msr_reg(struct hv_vp *vp, uint32_t name)
+{
+    switch (name) {
+    case HV_X64_REGISTER_KERNEL_GS_BASE: return &vp->arch.kernel_gs_base;
+    case HV_X64_REGISTER_STAR: return &vp->arch.star;
+    case HV_X64_REGISTER_LSTAR: return &vp->arch.lstar;
+    case HV_X64_REGISTER_CSTAR: return &vp->arch.cstar;
+    case HV_X64_REGISTER_SFMASK: return &vp->arch.sfmask;
+    case HV_X64_REGISTER_TSC_AUX: return &vp->arch.tsc_aux;
+    case HV_X64_REGISTER_XFEM: return &vp->arch.xcr0;
+    case HV_X64_REGISTER_SYSENTER_CS: return &vp->ctx.sysenter_cs;
+    case HV_X64_REGISTER_SYSENTER_EIP: return &vp->ctx.sysenter_eip;
+    case HV_X64_REGISTER_SYSENTER_ESP: return &vp->ctx.sysenter_esp;
+    default: return NULL;
+    }
+}
+
+/* SDM Vol. 4 / Vol. 2 WRMSR: an address MSR takes only a canonical (48-bit) value, IA32_FMASK,
+ * IA32_TSC_AUX and IA32_SYSENTER_CS only bits 31:0; XCR0 what XSETBV would take. A value the
+ * processor would refuse is INVALID_PARAMETER here (the hypervisor loads these with WRMSR, XSETBV
+ * and VM entry, which must not fault). */
+static bool msr_value_ok(uint32_t name, uint64_t v)
+{
+    switch (name) {
+    case HV_X64_REGISTER_KERNEL_GS_BASE:
+    case HV_X64_REGISTER_LSTAR:
+    case HV_X64_REGISTER_CSTAR:
+    case HV_X64_REGISTER_SYSENTER_EIP:
+    case HV_X64_REGISTER_SYSENTER_ESP:
+        return (uint64_t)((int64_t)(v << 16) >> 16) == v;
+    case HV_X64_REGISTER_SFMASK:
+    case HV_X64_REGISTER_TSC_AUX:
+    case HV_X64_REGISTER_SYSENTER_CS:
+        return (v >> 32) == 0;
+    case HV_X64_REGISTER_XFEM:
+        return hv_xcr0_valid(v);
+    default:
+        return true;
+    }
+}
+
 static struct hv_table *table_reg(struct hv_vp_context *c, uint32_t name)
 {
     return name == HV_X64_REGISTER_IDTR ? &c->idtr : name == HV_X64_REGISTER_GDTR ? &c->gdtr : NULL;
@@ -134,7 +180,7 @@ static uint16_t reg_get(struct hv_vp *vp, uint32_t name, union hv_register_value
     uint64_t *r = u64_reg(c, name);
     struct hv_seg *s;
     struct hv_table *t;
-    if (r)
+    if (r || (r = msr_reg(vp, name)) != NULL)
         v->reg64 = *r;
     else if ((s = seg_reg(c, name)) != NULL)
         seg_to_tlfs(s, &v->segment);
@@ -177,7 +223,11 @@ static uint16_t reg_set(struct hc_ctx *x, struct hv_vp *vp, uint32_t name,
     struct hv_table *t;
     if (r)
         *r = v->reg64;
-    else if ((s = seg_reg(c, name)) != NULL)
+    else if ((r = msr_reg(vp, name)) != NULL) {
+        if (!msr_value_ok(name, v->reg64))
+            return HV_STATUS_INVALID_PARAMETER;
+        *r = v->reg64;
+    } else if ((s = seg_reg(c, name)) != NULL)
         seg_from_tlfs(s, &v->segment);
     else if ((t = table_reg(c, name)) != NULL) {
         t->limit = v->table.limit;

@@ -55,6 +55,7 @@ struct hv_vp_context {
     uint64_t rip, rflags;
     uint64_t cr0, cr2, cr3, cr4, cr8;
     uint64_t efer, pat;
+    uint64_t sysenter_cs, sysenter_eip, sysenter_esp;   /* VMCS guest state (24.4.1) */
     struct hv_seg es, cs, ss, ds, fs, gs, ldtr, tr;
     struct hv_table idtr, gdtr;
     bool dirty;                     /* written by SetVpRegisters: load into the VMCS before the

@@ -45,6 +45,8 @@ void vmx_advance_rip(void)
 void vmx_vp_stop(struct hv_vp *vp, enum hv_vp_state state)
 {
     vp_ctx_save(vp);
+    if (state == HV_VP_INTERCEPT_SUSPENDED || state == HV_VP_STOPPED)
+        vmx_guest_flush(this_lp(), vp);   /* its XCR0 and SYSCALL MSRs too (guest_switch.c) */
     vp->state = state;
 }
 

@@ -29,6 +29,7 @@
 #define CR4_OSFXSR (1ull << 9)
 #define CR4_OSXSAVE (1ull << 18)
 
+static void save(struct hv_vp *vp);
 static bool use_xsave;          /* CPUID.1:ECX[26]: XSAVE/XRSTOR, XCR0 */
 static bool use_fxsr;           /* CPUID.1:EDX[24]: FXSAVE/FXRSTOR (without XSAVE) */
 static uint64_t xcr0_supported; /* CPUID.(0DH,0):EDX:EAX */
@@ -76,6 +77,22 @@ bool vmx_xsetbv_ok(uint64_t v)
     if (((v >> 3) & 3) == 1 || ((v >> 3) & 3) == 2)
         return false;
     return true;
+}
+
+bool hv_xcr0_valid(uint64_t xcr0)
+{
+    return vmx_xsetbv_ok(xcr0);
+}
+
+/* vp stops running for the root (intercept-suspended, stopped) on this LP: its registers go to
+ * vp->arch now, so Get/SetVpRegisters see and change the real values, and the next entry
+ * loads them whole. */
+void vmx_guest_flush(struct hv_lp *lp, struct hv_vp *vp)
+{
+    if (lp->guest != vp)
+        return;
+    save(vp);
+    lp->guest = NULL;
 }
 
 void vmx_guest_init(struct hv_vp *vp)

@@ -110,9 +110,6 @@ void vmcs_setup(struct hv_vp *vp)
     vmx_write(VMCS_G_PENDING_DBG, 0);
     vmx_write(VMCS_G_DEBUGCTL, 0);
     vmx_write(VMCS_G_DR7, 0x400);
-    vmx_write(VMCS_G_SYSENTER_CS, 0);
-    vmx_write(VMCS_G_SYSENTER_ESP, 0);
-    vmx_write(VMCS_G_SYSENTER_EIP, 0);
     vmx_write(VMCS_PREEMPT_TIMER, c->slice_ticks);
     vp_ctx_load(vp);
     vp->arch.vmcs_ready = true;
@@ -173,6 +170,9 @@ void vp_ctx_load(struct hv_vp *vp)
         efer &= ~EFER_LMA;
     vmx_write(VMCS_G_EFER, efer);
     vmx_write(VMCS_G_PAT, x->pat);
+    vmx_write(VMCS_G_SYSENTER_CS, x->sysenter_cs);
+    vmx_write(VMCS_G_SYSENTER_EIP, x->sysenter_eip);
+    vmx_write(VMCS_G_SYSENTER_ESP, x->sysenter_esp);
     uint64_t entry = vmx_read(VMCS_ENTRY_CTLS) & ~(uint64_t)ENTRY_IA32E;
     vmx_write(VMCS_ENTRY_CTLS, entry | ((efer & EFER_LMA) ? ENTRY_IA32E : 0));
     x->dirty = false;
@@ -202,4 +202,7 @@ void vp_ctx_save(struct hv_vp *vp)
     x->cr3 = vmx_read(VMCS_G_CR3);
     x->efer = vmx_read(VMCS_G_EFER);
     x->pat = vmx_read(VMCS_G_PAT);
+    x->sysenter_cs = vmx_read(VMCS_G_SYSENTER_CS);
+    x->sysenter_eip = vmx_read(VMCS_G_SYSENTER_EIP);
+    x->sysenter_esp = vmx_read(VMCS_G_SYSENTER_ESP);
 }

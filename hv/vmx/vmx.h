@@ -234,6 +234,7 @@ extern uint64_t vmx_root_apic_gpa;
 void vmx_guest_lp_init(void);
 void vmx_guest_init(struct hv_vp *vp);
 void vmx_guest_switch(struct hv_lp *lp, struct hv_vp *vp);
+void vmx_guest_flush(struct hv_lp *lp, struct hv_vp *vp);   /* vp stops for the root */
 bool vmx_xsetbv_ok(uint64_t xcr0);
 /* hv/mm/ept.c, core only: a 2 MiB leaf (gpa, hpa 2 MiB aligned); serve other LPs' flushes. */
 int ept_map_2m(struct hv_ept *e, uint64_t gpa, uint64_t hpa, unsigned perms, unsigned type);

@@ -46,5 +46,7 @@ void child_smp_park(void);
 /* wl_xstate.c: the loop (before any output), then its result line */
 void wl_xstate_run(uint64_t my_id);
 void wl_xstate_report(void);
+/* wl_apic.c: the virtual local APIC's checks (VP vp_index) */
+void wl_apic(uint32_t vp_index);
 
 #endif

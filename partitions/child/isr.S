@@ -4,6 +4,7 @@
  * caller-saved registers and RBX and calls child_trap(vector, frame) with RSP 16-byte aligned, then
  * IRETQ. child_isr_table holds the 33 stub addresses: vectors 0-31 and CHILD_SINT_VECTOR.
  */
+#include "krt/isr.inc"
     .text
     .code64
 .macro STUB vec
@@ -20,30 +21,14 @@ isr_\vec:
     .endr
 isr_common:
     push    %rbx
-    push    %rax
-    push    %rcx
-    push    %rdx
-    push    %rsi
-    push    %rdi
-    push    %r8
-    push    %r9
-    push    %r10
-    push    %r11
+    KRT_PUSH_CALLER_SAVED
     mov     80(%rsp), %rdi          /* vector */
     lea     80(%rsp), %rsi          /* frame: vector, error code, RIP, CS, RFLAGS, RSP, SS */
     mov     %rsp, %rbx
     and     $-16, %rsp
     call    child_trap
     mov     %rbx, %rsp
-    pop     %r11
-    pop     %r10
-    pop     %r9
-    pop     %r8
-    pop     %rdi
-    pop     %rsi
-    pop     %rdx
-    pop     %rcx
-    pop     %rax
+    KRT_POP_CALLER_SAVED
     pop     %rbx
     add     $16, %rsp
     iretq

@@ -145,6 +145,8 @@ void child_main(const char *cmdline)
         wl_hostile(id);
     if (child_has_item(wl, "xstate"))
         wl_xstate_report();
+    if (child_has_item(wl, "apic"))
+        wl_apic(0);
     child_smp_park();
     kcon_printf("child %s: done\n", child_name);
     child_exit(0);

@@ -168,6 +168,7 @@ static const struct {
     { "smp", PARTCFG_WL_SMP },
     { "hostile", PARTCFG_WL_HOSTILE },
     { "xstate", PARTCFG_WL_XSTATE },
+    { "apic", PARTCFG_WL_APIC },
 };
 #define N_WORKLOAD_ITEMS (sizeof workload_items / sizeof workload_items[0])
 
@@ -312,7 +313,7 @@ static int key_line(struct pc_state *st, struct pc_str s, uint32_t line)
     default:
         if (!parse_workload(val, &p->workload))
             return fail(st->err, line,
-                        "workload items compute, timer, message, smp, hostile or xstate "
+                        "workload items compute, timer, message, smp, hostile, xstate or apic "
                         "separated by commas", 0);
         return 0;
     }

@@ -4,6 +4,7 @@
  * registers the C ABI lets root_smp_ipi clobber; at entry RSP is 8 mod 16 (the CPU aligns RSP
  * to 16 and pushes 5 quadwords, SDM Vol. 3 6.14.2), so after 9 pushes the call is aligned.
  */
+#include "krt/isr.inc"
     .text
     .code64
     .globl  root_ap_entry
@@ -18,25 +19,9 @@ root_ap_entry:
 
     .globl  root_smp_ipi_stub
 root_smp_ipi_stub:
-    push    %rax
-    push    %rcx
-    push    %rdx
-    push    %rsi
-    push    %rdi
-    push    %r8
-    push    %r9
-    push    %r10
-    push    %r11
+    KRT_PUSH_CALLER_SAVED
     cld
     call    root_smp_ipi
-    pop     %r11
-    pop     %r10
-    pop     %r9
-    pop     %r8
-    pop     %rdi
-    pop     %rsi
-    pop     %rdx
-    pop     %rcx
-    pop     %rax
+    KRT_POP_CALLER_SAVED
     iretq
     .section .note.GNU-stack, "", @progbits

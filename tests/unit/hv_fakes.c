@@ -208,6 +208,10 @@ int vp_arch_init(struct hv_vp *vp)
         }
     }
     vapic_reset(vp, vp->index);     /* as hv/vmx/vp.c: software-disabled (SDM Vol. 3 11.4.7.1) */
+    /* as hv/vmx/guest_switch.c vmx_guest_init: XCR0 1, the SYSCALL MSRs 0 (SDM Vol. 3 9.1.1) */
+    vp->arch.xcr0 = 1;
+    vp->arch.star = vp->arch.lstar = vp->arch.cstar = vp->arch.sfmask = 0;
+    vp->arch.kernel_gs_base = vp->arch.tsc_aux = 0;
     hvf_arch_init_count++;
     return 0;
 }
@@ -255,6 +259,8 @@ void vp_flush_tlb(struct hv_vp *const *vps, unsigned n, const struct hv_gva_rang
 
 uint64_t hv_rdtsc(void) { return hvf_tsc; }
 uint64_t hv_tsc_hz(void) { return hvf_tsc_hz; }
+/* the fake processor's XCR0 may hold x87 and SSE (CPUID.(0DH,0) = 3, as hvsim's default model) */
+bool hv_xcr0_valid(uint64_t xcr0) { return (xcr0 & 1) && !(xcr0 & ~3ull); }
 
 void hv_log(const char *fmt, ...)
 {

@@ -609,6 +609,65 @@ TEST_F(HvPartRegs, ManyRegistersContinueAcrossExits)
     EXPECT_EQ(((uint8_t *)hvf_out())[20 * 16], 0xEE);  // nothing past the 20 values
 }
 
+TEST_F(HvPartRegs, MsrRegistersAndXcr0)
+{
+    // reset values (SDM Vol. 3 9.1.1: XCR0 1, the SYSCALL MSRs and SYSENTER 0)
+    EXPECT_EQ(get(id, 1, { HV_X64_REGISTER_XFEM, HV_X64_REGISTER_LSTAR, HV_X64_REGISTER_STAR,
+                           HV_X64_REGISTER_SYSENTER_CS }),
+              (uint64_t)HV_STATUS_SUCCESS | (4ull << 32));
+    EXPECT_EQ(out64(0), 1u);
+    EXPECT_EQ(out64(1), 0u);
+    EXPECT_EQ(out64(2), 0u);
+    EXPECT_EQ(out64(3), 0u);
+    // values the processor takes (canonical addresses, 32-bit FMASK/TSC_AUX, x87|SSE)
+    EXPECT_EQ(set(id, 1, { reg64(HV_X64_REGISTER_KERNEL_GS_BASE, 0xFFFF800000001000ull),
+                           reg64(HV_X64_REGISTER_STAR, 0x0023001000000000ull),
+                           reg64(HV_X64_REGISTER_LSTAR, 0xFFFFFFFF81000000ull),
+                           reg64(HV_X64_REGISTER_CSTAR, 0x7FFFFFFFF000ull),
+                           reg64(HV_X64_REGISTER_SFMASK, 0x47700),
+                           reg64(HV_X64_REGISTER_TSC_AUX, 3),
+                           reg64(HV_X64_REGISTER_XFEM, 3),
+                           reg64(HV_X64_REGISTER_SYSENTER_CS, 0x10),
+                           reg64(HV_X64_REGISTER_SYSENTER_EIP, 0x401000),
+                           reg64(HV_X64_REGISTER_SYSENTER_ESP, 0x8000) }),
+              (uint64_t)HV_STATUS_SUCCESS | (10ull << 32));
+    EXPECT_EQ(vp->arch.kernel_gs_base, 0xFFFF800000001000ull);
+    EXPECT_EQ(vp->arch.star, 0x0023001000000000ull);
+    EXPECT_EQ(vp->arch.lstar, 0xFFFFFFFF81000000ull);
+    EXPECT_EQ(vp->arch.cstar, 0x7FFFFFFFF000ull);
+    EXPECT_EQ(vp->arch.sfmask, 0x47700u);
+    EXPECT_EQ(vp->arch.tsc_aux, 3u);
+    EXPECT_EQ(vp->arch.xcr0, 3u);
+    EXPECT_EQ(vp->ctx.sysenter_cs, 0x10u);
+    EXPECT_EQ(vp->ctx.sysenter_eip, 0x401000u);
+    EXPECT_EQ(vp->ctx.sysenter_esp, 0x8000u);
+    EXPECT_EQ(get(id, 1, { HV_X64_REGISTER_LSTAR, HV_X64_REGISTER_XFEM,
+                           HV_X64_REGISTER_SYSENTER_EIP }),
+              (uint64_t)HV_STATUS_SUCCESS | (3ull << 32));
+    EXPECT_EQ(out64(0), 0xFFFFFFFF81000000ull);
+    EXPECT_EQ(out64(1), 3u);
+    EXPECT_EQ(out64(2), 0x401000u);
+    // values WRMSR or XSETBV would refuse: the element fails, earlier ones stay done
+    struct { uint32_t name; uint64_t v; } bad[] = {
+        { HV_X64_REGISTER_LSTAR, 0x0000800000000000ull },          // not canonical
+        { HV_X64_REGISTER_KERNEL_GS_BASE, 0x8000000000000000ull },
+        { HV_X64_REGISTER_CSTAR, 0x0001000000000000ull },
+        { HV_X64_REGISTER_SYSENTER_ESP, 0x00F0000000000000ull },
+        { HV_X64_REGISTER_SYSENTER_EIP, 0x0000900000000000ull },
+        { HV_X64_REGISTER_SFMASK, 1ull << 32 },                    // bits 63:32 reserved
+        { HV_X64_REGISTER_TSC_AUX, 1ull << 40 },
+        { HV_X64_REGISTER_SYSENTER_CS, 1ull << 32 },
+        { HV_X64_REGISTER_XFEM, 2 },                                // x87 bit clear
+        { HV_X64_REGISTER_XFEM, 7 },                                // AVX: not supported
+    };
+    for (const auto &b : bad)
+        EXPECT_EQ(set(id, 1, { reg64(HV_X64_REGISTER_RIP, 0x1234), reg64(b.name, b.v) }),
+                  (uint64_t)HV_STATUS_INVALID_PARAMETER | (1ull << 32))
+            << std::hex << b.name << " " << b.v;
+    EXPECT_EQ(vp->arch.lstar, 0xFFFFFFFF81000000ull);   // unchanged by the refused writes
+    EXPECT_EQ(vp->arch.xcr0, 3u);
+}
+
 TEST_F(HvPartRegs, BadNamesAndStates)
 {
     EXPECT_EQ(get(id, 1, { HV_X64_REGISTER_RIP, 0x12345 }),

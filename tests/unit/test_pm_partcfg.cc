@@ -148,8 +148,8 @@ TEST(PmPartcfg, VpsAndWorkload)
     for (const char *bad : { "", "compute,", ",timer", "compute,,timer", "Compute", "sleep",
                              "compute timer" })
         EXPECT_EQ(error_of(std::string("[partition a]\nworkload=") + bad + "\n"),
-                  "partcfg:2: expected workload items compute, timer, message, smp, hostile or "
-                  "xstate separated by commas")
+                  "partcfg:2: expected workload items compute, timer, message, smp, hostile, "
+                  "xstate or apic separated by commas")
             << bad;
     Parsed p = parse("[partition a]\nimage=c\nmemory=1M\nworkload=message,message\n");
     ASSERT_EQ(p.rc, 0);
