@@ -98,12 +98,19 @@ struct hc_call {
 };
 /* Dispatch a hypercall of vp (CPL 0 and long mode already checked by the exit handler). */
 void hc_dispatch(struct hv_vp *vp, struct hc_call *c);
+/* The hypercall lock (one hypercall at a time, dispatch.c), for the synthetic-MSR writes that
+ * must not run beside DepositMemory: true if taken. Never spun on (the caller retries the
+ * instruction instead). */
+bool hc_lock_try(void);
+void hc_lock_release(void);
 
 /* ------------------------------------------------------------------ provided by hv/synic */
 
 /* CPUID leaves 0x40000000-0x400000FF for vp: 1 if handled (out = EAX, EBX, ECX, EDX), else 0. */
 int synic_cpuid(struct hv_vp *vp, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
-/* Synthetic MSRs (0x40000000-0x400000FF): 0 handled, -1 #GP, 1 not a synthetic MSR. */
+/* Synthetic MSRs (0x40000000-0x400000FF): 0 handled, -1 #GP, 1 not a synthetic MSR,
+ * SYNIC_MSR_RETRY: busy (the hypercall lock), re-execute the instruction (RIP not advanced). */
+#define SYNIC_MSR_RETRY 2
 int synic_rdmsr(struct hv_vp *vp, uint32_t msr, uint64_t *val);
 int synic_wrmsr(struct hv_vp *vp, uint32_t msr, uint64_t val);
 

@@ -42,6 +42,9 @@ static bool hc_trylock(void)
     return old == 0;
 }
 
+bool hc_lock_try(void) { return hc_trylock(); }
+void hc_lock_release(void) { krt_unlock(&hc_lock); }
+
 #define PRIV_NONE 0
 #define P_CREATE HV_PRIV_CREATE_PARTITIONS
 #define P_POOL HV_PRIV_ACCESS_MEMORY_POOL

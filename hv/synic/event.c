@@ -7,7 +7,8 @@
  * guest has not cleared yet raises nothing.
  *
  * Invariants: the page is reached only through synic_guest_page (the VP's own EPT, writable
- * RAM); nothing else in the page is written; no lock is needed (one atomic operation).
+ * RAM), under the VP's SynIC lock (a SIEFP write that moves or disables the page waits for it:
+ * message.c); nothing else in the page is written.
  */
 #include "hv/hv_svc.h"
 #include "hv/synic/synic.h"
@@ -20,12 +21,17 @@ uint16_t synic_signal_event(struct hv_vp *vp, unsigned sint, unsigned flag)
     if (!(s->scontrol & HV_SYNIC_CONTROL_ENABLE) || !(s->siefp & HV_SYNIC_SIEFP_ENABLE) ||
         (s->sint[sint] & HV_SYNIC_SINT_MASKED))
         return HV_STATUS_INVALID_SYNIC_STATE;
-    uint32_t *page = synic_guest_page(vp, s->siefp & ~0xFFFull);
-    if (!page)
+    synic_vp_lock(vp);
+    uint32_t *page = (s->siefp & HV_SYNIC_SIEFP_ENABLE) ? synic_guest_page(vp, s->siefp & ~0xFFFull)
+                                                        : NULL;
+    if (!page) {
+        synic_vp_unlock(vp);
         return HV_STATUS_INVALID_SYNIC_STATE;
+    }
     uint32_t *word = &page[sint * (HV_EVENT_FLAGS_COUNT / 32) + flag / 32];
     uint32_t bit = 1u << (flag % 32);
     uint32_t old = __atomic_fetch_or(word, bit, __ATOMIC_SEQ_CST);
+    synic_vp_unlock(vp);
     if (!(old & bit))
         vp_raise_irq(vp, (uint8_t)(s->sint[sint] & HV_SYNIC_SINT_VECTOR_MASK));
     return HV_STATUS_SUCCESS;

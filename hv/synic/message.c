@@ -18,25 +18,30 @@
  * dont_zero_synic_pages): the guest owns its contents.
  *
  * Invariants: one lock per VP (vp->synic.lock) serialises every change of its queue and slots
- * by the hypervisor, from any LP; it is held only for the copy of a few messages, never while
- * waiting for another LP. The page is reached only through synic_guest_page (the VP's own EPT,
+ * by the hypervisor, from any LP, with the SIMP/SIEFP writes (msr.c) and event-flag and timer
+ * accesses to those pages (event.c, stimer.c): a page the guest has just disabled is never
+ * written afterwards, so the root can deposit it safely; it is held only for the copy of a few
+ * messages, never while waiting for another LP. The page is reached only through synic_guest_page (the VP's own EPT,
  * writable RAM). At most HV_SYNIC_QUEUE_POSTED queued messages come from HvCallPostMessage.
  */
 #include "hv/hv_svc.h"
 #include "hv/synic/synic.h"
 #include "krt/krt.h"
 
-static void vp_lock(struct hv_vp *vp)
+void synic_vp_lock(struct hv_vp *vp)
 {
     while (__atomic_exchange_n(&vp->synic.lock, 1u, __ATOMIC_ACQUIRE) != 0)
         while (vp->synic.lock)
             __asm__ volatile("pause" ::: "memory");
 }
 
-static void vp_unlock(struct hv_vp *vp)
+void synic_vp_unlock(struct hv_vp *vp)
 {
     __atomic_store_n(&vp->synic.lock, 0u, __ATOMIC_RELEASE);
 }
+
+#define vp_lock synic_vp_lock
+#define vp_unlock synic_vp_unlock
 
 /* The SIM page if SCONTROL, the SIMP and SINT `sint` allow delivery, else NULL. */
 static struct hv_message_page *sim_page(struct hv_vp *vp, unsigned sint)

@@ -104,14 +104,21 @@ static int wr_hypercall(struct hv_vp *vp, uint32_t msr, uint64_t v)
         return -1;
     if (p->guest_os_id == 0)
         v &= ~HV_X64_MSR_HYPERCALL_ENABLE;
+    /* the hypercall lock orders this write with DepositMemory, which refuses an enabled page:
+     * the page cannot become hypervisor memory between its lookup and the copy */
+    if (!hc_lock_try())
+        return SYNIC_MSR_RETRY;
     if (v & HV_X64_MSR_HYPERCALL_ENABLE) {
         uint8_t *page = synic_guest_page(vp, v & HV_X64_MSR_HYPERCALL_PAGE_ADDRESS_MASK);
-        if (!page)
+        if (!page) {
+            hc_lock_release();
             return -1;
+        }
         static const uint8_t code[] = HV_HYPERCALL_PAGE_CODE;
         memcpy(page, code, sizeof(code));
     }
     p->hypercall_msr = v;
+    hc_lock_release();
     return 0;
 }
 
@@ -141,10 +148,14 @@ static int wr_reference_tsc(struct hv_vp *vp, uint32_t msr, uint64_t v)
     (void)msr;
     if (v & 0xFFEull)
         return -1;
+    if (!hc_lock_try())   /* ordered with DepositMemory, as the hypercall page */
+        return SYNIC_MSR_RETRY;
     if (v & HV_X64_MSR_TSC_REFERENCE_ENABLE) {
         struct hv_reference_tsc_page *pg = synic_guest_page(vp, v & ~0xFFFull);
-        if (!pg)
+        if (!pg) {
+            hc_lock_release();
             return -1;
+        }
         uint64_t scale = synic_tsc_scale(hv_tsc_hz());
         pg->tsc_sequence = 0;       /* invalid while it changes (TLFS 12.7.2) */
         pg->tsc_scale = scale;
@@ -152,6 +163,7 @@ static int wr_reference_tsc(struct hv_vp *vp, uint32_t msr, uint64_t v)
         pg->tsc_sequence = scale ? 1 : 0;
     }
     vp->part->ref_tsc_msr = v;
+    hc_lock_release();
     return 0;
 }
 
@@ -231,9 +243,18 @@ static int wr_synic(struct hv_vp *vp, uint32_t msr, uint64_t v)
         if (v & 0xFFEull)
             return -1;
         /* the page must be writable RAM of the partition (we write into it, no overlay); it
-         * is not cleared (TLFS; QEMU SynIC v2): the guest owns its contents */
-        if ((v & 1) && !synic_guest_page(vp, v & ~0xFFFull))
+         * is not cleared (TLFS; QEMU SynIC v2): the guest owns its contents. Under the VP's
+         * SynIC lock: no delivery into the old page runs on once the write is done. */
+        synic_vp_lock(vp);
+        if ((v & 1) && !synic_guest_page(vp, v & ~0xFFFull)) {
+            synic_vp_unlock(vp);
             return -1;
+        }
+        *r = v;
+        synic_vp_unlock(vp);
+        if (msr == HV_X64_MSR_SIMP)
+            synic_eom(vp);
+        return 0;
     } else if (msr >= HV_X64_MSR_SINT0 && msr <= HV_X64_MSR_SINT15) {
         /* 7:0 vector, 16 masked, 17 auto-EOI; vectors 0-15 are invalid unless masked */
         if (v & ~(HV_SYNIC_SINT_VECTOR_MASK | HV_SYNIC_SINT_MASKED | HV_SYNIC_SINT_AUTO_EOI))

@@ -145,6 +145,7 @@ static int deliver(struct hv_vp *vp, unsigned t, uint64_t exp, uint64_t now_ref)
     unsigned sint = HV_STIMER_SINT(cfg);
     if (!(s->scontrol & HV_SYNIC_CONTROL_ENABLE) || (s->sint[sint] & HV_SYNIC_SINT_MASKED))
         return LOST;                /* no SynIC to take it: not worth waiting for a slot */
+    synic_vp_lock(vp);   /* the page stays the SIMP's while we look (message.c) */
     if (s->simp & HV_SYNIC_SIMP_ENABLE) {
         struct hv_message_page *pg = synic_guest_page(vp, s->simp & ~0xFFFull);
         if (pg) {
@@ -152,10 +153,12 @@ static int deliver(struct hv_vp *vp, unsigned t, uint64_t exp, uint64_t now_ref)
             if (__atomic_load_n(&h->message_type, __ATOMIC_ACQUIRE) != HVMSG_NONE) {
                 /* TLFS 11.10.3: the guest writes EOM after freeing a slot marked pending */
                 __atomic_fetch_or(&h->message_flags, HV_MESSAGE_FLAG_PENDING, __ATOMIC_SEQ_CST);
+                synic_vp_unlock(vp);
                 return BUSY;
             }
         }
     }
+    synic_vp_unlock(vp);
     struct hv_message msg;
     memset(&msg, 0, sizeof msg);
     msg.header.message_type = HVMSG_TIMER_EXPIRED;

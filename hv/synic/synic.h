@@ -15,6 +15,11 @@
 #include "hv/hv_svc.h"
 #include "hv/part/part.h"
 
+/* vp->synic.lock (message.c): held around every hypervisor access to the VP's SIM and SIEF
+ * pages and around the SIMP/SIEFP writes that move or disable them. */
+void synic_vp_lock(struct hv_vp *vp);
+void synic_vp_unlock(struct hv_vp *vp);
+
 /* Reset values of a VP's SynIC registers: SINTx masked (0x10000), the rest 0. */
 void synic_vp_init(struct hv_vp *vp);
 /* The hypervisor's pointer to guest page `gpa` of vp's partition if it is mapped writable there,

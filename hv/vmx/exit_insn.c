@@ -150,6 +150,8 @@ int vmx_exit_wrmsr(struct hv_vp *vp)
     uint64_t v = (vp->ctx.gpr[RDX] << 32) | (uint32_t)vp->ctx.gpr[RAX];
     int rc = msr == MSR_IA32_TSC_DEADLINE ? (vapic_tsc_deadline_write(vp, v), 0)
                                           : synic_wrmsr(vp, msr, v);
+    if (rc == SYNIC_MSR_RETRY)
+        return 0;   /* the hypercall lock is busy: WRMSR runs again (RIP not advanced) */
     if (rc == 1 && !is_root(vp) && !msr_protected(msr))
         return msr_intercept(vp, msr, HV_INTERCEPT_ACCESS_WRITE);
     if (rc == 1) {

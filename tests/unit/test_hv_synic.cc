@@ -133,6 +133,28 @@ TEST_F(HvSynic, LockedHypercallMsrIgnoresWrites)
     EXPECT_EQ(rd(HV_X64_MSR_HYPERCALL), 0x500000u | 3);
 }
 
+TEST_F(HvSynic, PageMsrsWaitForTheHypercallLock)
+{
+    // the hypercall and reference TSC page writes are ordered with DepositMemory by the
+    // hypercall lock: while another LP holds it the write changes nothing and asks for the
+    // instruction to run again
+    const uint64_t page = 0x500000;
+    std::memset(hvf_ptr(page), 0xCC, 16);
+    EXPECT_EQ(wr(HV_X64_MSR_GUEST_OS_ID, 1), 0);
+    ASSERT_TRUE(hc_lock_try());
+    EXPECT_EQ(wr(HV_X64_MSR_HYPERCALL, page | 1), SYNIC_MSR_RETRY);
+    EXPECT_EQ(wr(HV_X64_MSR_REFERENCE_TSC, 0x501000 | 1), SYNIC_MSR_RETRY);
+    EXPECT_EQ(rd(HV_X64_MSR_HYPERCALL), 0u);
+    EXPECT_EQ(rd(HV_X64_MSR_REFERENCE_TSC), 0u);
+    EXPECT_EQ(((uint8_t *)hvf_ptr(page))[0], 0xCC);
+    hc_lock_release();
+    EXPECT_EQ(wr(HV_X64_MSR_HYPERCALL, page | 1), 0);
+    EXPECT_EQ(rd(HV_X64_MSR_HYPERCALL), page | 1);
+    EXPECT_EQ(((uint8_t *)hvf_ptr(page))[0], 0x0F);
+    EXPECT_TRUE(hc_lock_try());                           // released again after the write
+    hc_lock_release();
+}
+
 TEST_F(HvSynic, VpIndexIsReadOnly)
 {
     EXPECT_EQ(rd(HV_X64_MSR_VP_INDEX), 0u);
