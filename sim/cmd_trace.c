@@ -209,6 +209,7 @@ static void print_group(const struct trace_group *g, int csv, const char *label)
         else
             printf(" %12s %12s %12s\n", "-", "-", "-");
     }
+    trace_stats_print_synic(stdout, g, csv, label);     /* partitions and "all" only */
 }
 
 static int cmd_stats(int argc, char **argv)

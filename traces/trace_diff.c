@@ -75,6 +75,11 @@ void trace_event_print(FILE *f, const struct trace_event *ev)
             fprintf(f, " %s=%s(%" PRIu64 ")", fd->name, n ? n : "?", ev->v[k]);
         } else if (ev->id == TEV_IRQ_RAISE && k == 1) {
             fprintf(f, " %s=%s", fd->name, trace_irq_source_name((unsigned)ev->v[k]));
+        } else if (ev->id == TEV_SYNIC_MESSAGE && k == 4 &&
+                   trace_hvmsg_name((unsigned)ev->v[k])) {
+            /* a TLFS message type by name; a partition's own type as a number */
+            fprintf(f, " %s=%s(%#" PRIx64 ")", fd->name, trace_hvmsg_name((unsigned)ev->v[k]),
+                    ev->v[k]);
         } else if (fd->hex) {
             fprintf(f, " %s=%#" PRIx64, fd->name, ev->v[k]);
         } else {

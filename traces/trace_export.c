@@ -10,6 +10,7 @@
 
 #include "traces/trace_fmt.h"
 #include "traces/trace_names.h"
+#include "traces/trace_stats.h"
 
 #define EXPORT_MAX_LP 256               /* processors with pairing state (as trace_stats) */
 #define EXPORT_EXIT_REASONS 66          /* basic reasons 0..64, [65] = VM-entry failure / other */
@@ -141,6 +142,8 @@ struct exp_thread { uint32_t pid, tid; };
 struct exp_pname { uint16_t partition; char name[25]; };
 struct exp_raise { uint64_t ts1; uint32_t pid, tid; };    /* ts1 = time + 1; 0: none pending */
 struct exp_count { uint32_t pid; uint32_t slot; uint64_t n; };
+/* A SynIC message or event flag awaiting the receiving VP's injection of its vector. */
+struct exp_synic { uint16_t part, vp; uint8_t vector; uint64_t ts; uint32_t pid, tid; };
 
 struct exporter {
     FILE *f;
@@ -152,6 +155,7 @@ struct exporter {
     int have_exit[EXPORT_MAX_LP];
     struct trace_event exit_ev[EXPORT_MAX_LP];  /* the unmatched exit of each processor */
     struct exp_raise *raised[EXPORT_MAX_LP];    /* [lp][vector], allocated on first use */
+    struct exp_synic *syn; unsigned nsyn;       /* SynIC flows awaiting their vm_inject */
     int oom;
 };
 
@@ -372,6 +376,64 @@ static void deliver(struct exporter *x, const struct trace_event *ev)
     s->ts1 = 0;
 }
 
+/* A synic_message / synic_event: a zero-length slice on the track of the VP that caused it
+ * (trace_synic_cause; the event's own track when not known), the start of a flow to the
+ * receiving VP's next injection of the SINT's vector. Flows to the same (VP, vector) before the
+ * injection coalesce into the first (the vector is pending once, as in the IRR). */
+static void synic_start(struct exporter *x, const struct trace_event *ev)
+{
+    struct trace_event src = *ev;
+    uint16_t cp, cv;
+    trace_synic_cause(ev, &cp, &cv);
+    if (cp != TRACE_ID_NONE) {
+        src.partition = cp;
+        src.vp = cv;
+    }
+    point_slice(x, &src);
+    uint16_t part = (uint16_t)ev->v[0], vp = (uint16_t)ev->v[1];
+    uint8_t vector = (uint8_t)ev->v[3];
+    for (unsigned k = 0; k < x->nsyn; k++)
+        if (x->syn[k].part == part && x->syn[k].vp == vp && x->syn[k].vector == vector)
+            return;
+    struct exp_synic *n = realloc(x->syn, (x->nsyn + 1) * sizeof *n);
+    if (!n) {
+        x->oom = 1;
+        return;
+    }
+    x->syn = n;
+    struct exp_synic *e = &x->syn[x->nsyn++];
+    e->part = part;
+    e->vp = vp;
+    e->vector = vector;
+    e->ts = ev->ts_ps;
+    ev_ids(&src, &e->pid, &e->tid);
+}
+
+/* A vm_inject: of an external interrupt (type 0) whose vector a SynIC flow awaits on this VP, a
+ * zero-length slice that ends the flow; otherwise an instant. */
+static void inject(struct exporter *x, const struct trace_event *ev)
+{
+    unsigned k = x->nsyn;
+    if (ev->v[1] == 0 && ev->partition != TRACE_ID_NONE)
+        for (k = 0; k < x->nsyn; k++)
+            if (x->syn[k].part == ev->partition && x->syn[k].vp == ev->vp &&
+                x->syn[k].vector == (uint8_t)ev->v[0])
+                break;
+    if (k == x->nsyn) {
+        instant(x, ev, ev->desc->name);
+        return;
+    }
+    point_slice(x, ev);
+    uint32_t pid, tid;
+    ev_ids(ev, &pid, &tid);
+    uint64_t id = ++x->next_flow;
+    ev_open(x, "synic", "annot", 's', x->syn[k].ts, x->syn[k].pid, x->syn[k].tid);
+    fprintf(x->f, ",\"id\":%" PRIu64 "}", id);
+    ev_open(x, "synic", "annot", 'f', ev->ts_ps, pid, tid);
+    fprintf(x->f, ",\"bp\":\"e\",\"id\":%" PRIu64 "}", id);
+    x->syn[k] = x->syn[--x->nsyn];
+}
+
 static void partition_name(struct exporter *x, const struct trace_event *ev)
 {
     if (ev->v[1] > 0xfffe)
@@ -439,6 +501,13 @@ static void one_event(struct exporter *x, const struct trace_event *ev)
         break;
     case TEV_IRQ_DELIVER:
         deliver(x, ev);
+        break;
+    case TEV_SYNIC_MESSAGE:
+    case TEV_SYNIC_EVENT:
+        synic_start(x, ev);
+        break;
+    case TEV_VM_INJECT:
+        inject(x, ev);
         break;
     case TEV_ANNOTATION:
         if (ev->v[0] == 2)                      /* HVSIM_ANNOT_PARTITION_CREATE */
@@ -538,6 +607,7 @@ int trace_export_perfetto(struct trace_reader *r, FILE *f, char *err, size_t err
     free(x->thr);
     free(x->pn);
     free(x->cnt);
+    free(x->syn);
     free(x);
     if (oom)
         return fail(err, errlen, "out of memory");

@@ -1,7 +1,9 @@
 /* trace_names.c — names of VM-exit reasons, in the spelling of SDM Vol. 3 Appendix C (upper case,
  * underscores), indexed by enum vmx_exit_reason (cpu/vmx_exit.h); names of hypercall call codes
- * and status codes in the spelling of the Hyper-V TLFS. */
+ * and status codes, and SynIC message types, in the spelling of the Hyper-V TLFS. */
 #include "traces/trace_names.h"
+
+#include <stdio.h>
 
 #include "cpu/vmx_exit.h"
 
@@ -164,4 +166,41 @@ const char *trace_hv_status_name(unsigned status)
 {
     return status < sizeof hv_status_names / sizeof hv_status_names[0] ? hv_status_names[status]
                                                                        : 0;
+}
+
+/* TLFS HV_MESSAGE_TYPE values (hypervisor messages have bit 31 set; Linux hyperv-tlfs.h
+ * enum hv_message_type for the same numbers); the spelling of hv/abi/tlfs.h. */
+static const struct { unsigned type; const char *name; } hvmsg_names[] = {
+    { 0x00000000u, "HVMSG_NONE" },
+    { 0x80000000u, "HVMSG_UNMAPPED_GPA" },
+    { 0x80000001u, "HVMSG_GPA_INTERCEPT" },
+    { 0x80000010u, "HVMSG_TIMER_EXPIRED" },
+    { 0x80000020u, "HVMSG_INVALID_VP_REGISTER_VALUE" },
+    { 0x80000021u, "HVMSG_UNRECOVERABLE_EXCEPTION" },
+    { 0x80000022u, "HVMSG_UNSUPPORTED_FEATURE" },
+    { 0x80000040u, "HVMSG_EVENTLOG_BUFFERCOMPLETE" },
+    { 0x80010000u, "HVMSG_X64_IO_PORT_INTERCEPT" },
+    { 0x80010001u, "HVMSG_X64_MSR_INTERCEPT" },
+    { 0x80010002u, "HVMSG_X64_CPUID_INTERCEPT" },
+    { 0x80010003u, "HVMSG_X64_EXCEPTION_INTERCEPT" },
+    { 0x80010004u, "HVMSG_X64_APIC_EOI" },
+    { 0x80010005u, "HVMSG_X64_LEGACY_FP_ERROR" },
+    { 0x80010007u, "HVMSG_X64_HALT" },
+};
+
+const char *trace_hvmsg_name(unsigned type)
+{
+    for (unsigned k = 0; k < sizeof hvmsg_names / sizeof hvmsg_names[0]; k++)
+        if (hvmsg_names[k].type == type)
+            return hvmsg_names[k].name;
+    return 0;
+}
+
+void trace_hvmsg_label(unsigned type, char *buf, size_t len)
+{
+    const char *n = trace_hvmsg_name(type);
+    if (n)
+        snprintf(buf, len, "%s", n);
+    else
+        snprintf(buf, len, "message type %#x", type);
 }

@@ -1,8 +1,10 @@
 /* trace_names.h — human names of the values that trace fields carry: VM-exit reasons (SDM Vol. 3
  * Appendix C) as the CTF enumeration `exit_reason` and the tools print them; hypercall call codes
- * and statuses (Hyper-V TLFS). */
+ * and statuses, SynIC message types (Hyper-V TLFS). */
 #ifndef HVSIM_TRACE_NAMES_H
 #define HVSIM_TRACE_NAMES_H
+
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -19,6 +21,12 @@ const char *trace_hcall_name(unsigned code);
 /* The TLFS name of hypercall status `status` (e.g. 2 "HV_STATUS_INVALID_HYPERCALL_CODE"), or
  * NULL. */
 const char *trace_hv_status_name(unsigned status);
+
+/* The TLFS name of SynIC message type `type` (e.g. 0x80000010 "HVMSG_TIMER_EXPIRED"), or NULL
+ * (a type partitions chose, such as 0x100). */
+const char *trace_hvmsg_name(unsigned type);
+/* The name, or "message type 0x100" for a type without one. */
+void trace_hvmsg_label(unsigned type, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

@@ -45,6 +45,13 @@ const struct trace_event_desc trace_events[TRACE_NEVENTS] = {
         { F("kind", 4), FH("a0", 8), FH("a1", 8), FH("a2", 8), FH("a3", 8) } },
     [TEV_INPUT_SERIAL] = { "input_serial", TRACE_CAT_INPUT, 3,
         { F("uart", 1), F("byte", 1), F("insns", 8) } },
+    /* SynIC (TLFS 11.9/11.10): the receiver is dst_partition/dst_vp (the event context is the
+     * VP whose VMCS was current on the hypervisor's processor: the one that caused it) */
+    [TEV_SYNIC_MESSAGE] = { "synic_message", TRACE_CAT_ANNOT, 8,
+        { F("dst_partition", 2), F("dst_vp", 2), F("sint", 1), F("vector", 1),
+          FH("msg_type", 4), FH("sender", 8), F("seq", 4), F("queued", 1) } },
+    [TEV_SYNIC_EVENT] = { "synic_event", TRACE_CAT_ANNOT, 5,
+        { F("dst_partition", 2), F("dst_vp", 2), F("sint", 1), F("vector", 1), F("flag", 2) } },
 };
 
 int trace_event_by_name(const char *name)

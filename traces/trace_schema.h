@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-#define TRACE_SCHEMA_VERSION 2
+#define TRACE_SCHEMA_VERSION 3
 #define TRACE_MAX_FIELDS 8
 
 /* Categories: switched on and off as a set (hvsim run --trace-events). */
@@ -37,6 +37,8 @@ enum trace_event_id {
     TEV_VM_ENTRY, TEV_VM_EXIT, TEV_VM_INJECT, TEV_HYPERCALL, TEV_EXCEPTION, TEV_IRQ_RAISE,
     TEV_IRQ_DELIVER, TEV_IRQ_EOI, TEV_IPI, TEV_APIC_TIMER_ARM, TEV_APIC_TIMER_FIRE,
     TEV_PREEMPT_TIMER, TEV_PIO, TEV_MMIO, TEV_ANNOTATION, TEV_INPUT_SERIAL,
+    /* version 3: SynIC deliveries, from the hypervisor's annotations (traces/annot_abi.h) */
+    TEV_SYNIC_MESSAGE, TEV_SYNIC_EVENT,
     TRACE_NEVENTS
 };
 

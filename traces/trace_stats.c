@@ -1,10 +1,12 @@
 /* trace_stats.c — see trace_stats.h. */
 #include "traces/trace_stats.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "traces/trace_fmt.h"
+#include "traces/trace_names.h"
 
 static void mm_add(struct trace_minmax *m, int timed, uint64_t v)
 {
@@ -74,6 +76,72 @@ static void raise_irq(struct trace_stats *st, uint64_t lp, uint64_t vector, uint
 {
     if (lp < TRACE_STATS_MAX_LP && vector < 256 && !st->raised[lp][vector])
         st->raised[lp][vector] = ts + 1;
+}
+
+void trace_synic_cause(const struct trace_event *ev, uint16_t *part, uint16_t *vp)
+{
+    *part = *vp = TRACE_ID_NONE;
+    if (ev->id == TEV_SYNIC_EVENT) {
+        *part = ev->partition;
+        *vp = ev->vp;
+        return;
+    }
+    if (ev->id != TEV_SYNIC_MESSAGE)
+        return;
+    uint64_t type = ev->v[4], sender = ev->v[5];
+    if (type == 0x80000010u) {                          /* HVMSG_TIMER_EXPIRED */
+        *part = (uint16_t)ev->v[0];
+        *vp = (uint16_t)ev->v[1];
+    } else if (type == 0x80000000u || type == 0x80000001u || type == 0x80000021u ||
+               (type & 0xffff0000u) == 0x80010000u) {   /* intercepts: sender = partition */
+        if (sender < TRACE_ID_NONE) {
+            *part = (uint16_t)sender;
+            if (ev->partition == sender)
+                *vp = ev->vp;
+        }
+    } else if (!ev->v[7]) {                             /* not queued: the caller */
+        *part = ev->partition;
+        *vp = ev->vp;
+    }
+}
+
+/* A SynIC message or event flag: received by dst_partition, sent by its cause. */
+static int synic_count(struct trace_stats *st, const struct trace_event *ev)
+{
+    int msg = ev->id == TEV_SYNIC_MESSAGE;
+    uint16_t cp, cv;
+    trace_synic_cause(ev, &cp, &cv);
+    struct trace_group *gs[2] = { &st->all, group(st, (uint16_t)ev->v[0], TRACE_ID_NONE) };
+    if (!gs[1])
+        return -1;
+    for (unsigned k = 0; k < 2; k++) {
+        struct trace_group *g = gs[k];
+        if (!msg) {
+            g->ev_rx++;
+            continue;
+        }
+        unsigned j;
+        for (j = 0; j < TRACE_STATS_MSG_TYPES && g->msg_rx[j].n && g->msg_rx[j].type != ev->v[4];
+             j++)
+            ;
+        if (j == TRACE_STATS_MSG_TYPES) {
+            g->msg_rx_other++;
+        } else {
+            g->msg_rx[j].type = (uint32_t)ev->v[4];
+            g->msg_rx[j].n++;
+        }
+    }
+    struct trace_group *tx = group(st, cp, TRACE_ID_NONE);     /* NONE: cause not known */
+    if (!tx)
+        return -1;
+    if (msg) {
+        st->all.msg_tx++;
+        tx->msg_tx++;
+    } else {
+        st->all.ev_tx++;
+        tx->ev_tx++;
+    }
+    return 0;
 }
 
 int trace_stats_compute(struct trace_reader *r, struct trace_stats *st)
@@ -176,6 +244,11 @@ int trace_stats_compute(struct trace_reader *r, struct trace_stats *st)
             else if (ev.v[1] == 0 && ev.v[2] == 0 && ev.v[4] == 0)   /* fixed, physical */
                 raise_irq(st, ev.v[3], ev.v[0], ev.ts_ps);
             break;
+        case TEV_SYNIC_MESSAGE:
+        case TEV_SYNIC_EVENT:
+            if (synic_count(st, &ev) != 0)
+                return -1;
+            break;
         default:
             break;
         }
@@ -190,4 +263,43 @@ void trace_stats_free(struct trace_stats *st)
     free(st->groups);
     st->groups = NULL;
     st->ngroups = 0;
+}
+
+void trace_stats_print_synic(FILE *f, const struct trace_group *g, int csv, const char *label)
+{
+    uint64_t rx = g->msg_rx_other;
+    for (unsigned j = 0; j < TRACE_STATS_MSG_TYPES; j++)
+        rx += g->msg_rx[j].n;
+    if (!rx && !g->ev_rx && !g->msg_tx && !g->ev_tx)
+        return;
+    if (!csv)
+        fprintf(f, "\n%-36s %10s\n", "SynIC messages received, by type", "count");
+    for (unsigned j = 0; j <= TRACE_STATS_MSG_TYPES; j++) {
+        char name[48];
+        uint64_t n;
+        if (j < TRACE_STATS_MSG_TYPES) {
+            if (!g->msg_rx[j].n)
+                continue;
+            trace_hvmsg_label(g->msg_rx[j].type, name, sizeof name);
+            n = g->msg_rx[j].n;
+        } else {
+            if (!g->msg_rx_other)
+                continue;
+            snprintf(name, sizeof name, "other types");
+            n = g->msg_rx_other;
+        }
+        if (csv)
+            fprintf(f, "synic_received,%s,%s,%" PRIu64 ",,,,,\n", label, name, n);
+        else
+            fprintf(f, "%-36s %10" PRIu64 "\n", name, n);
+    }
+    if (csv) {
+        fprintf(f, "synic_received,%s,event flags,%" PRIu64 ",,,,,\n", label, g->ev_rx);
+        fprintf(f, "synic_sent,%s,messages,%" PRIu64 ",,,,,\n", label, g->msg_tx);
+        fprintf(f, "synic_sent,%s,event flags,%" PRIu64 ",,,,,\n", label, g->ev_tx);
+    } else {
+        fprintf(f, "%-36s %10" PRIu64 "\n", "event flags set (0 -> 1)", g->ev_rx);
+        fprintf(f, "%-36s %10" PRIu64 "\n", "SynIC messages sent", g->msg_tx);
+        fprintf(f, "%-36s %10" PRIu64 "\n", "SynIC event flags sent", g->ev_tx);
+    }
 }

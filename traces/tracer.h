@@ -95,6 +95,11 @@ void tracer_device(struct tracer *t, unsigned id, const uint64_t *v);
 /* An annotation instruction executed by c (traces/annot_abi.h): records it and applies it. */
 void tracer_annotation(struct tracer *t, const struct cpu *c, uint32_t kind, uint64_t a0,
                        uint64_t a1, uint64_t a2, uint64_t a3);
+/* A SynIC annotation (HVSIM_ANNOT_SYNIC_MESSAGE / _EVENT of traces/annot_abi.h) executed by c:
+ * a `synic_message` / `synic_event` on c's stream, with the identity of c's current VMCS (the
+ * VP whose exit the hypervisor is handling) as partition/VP; tracer_annotation calls it. */
+void tracer_synic(struct tracer *t, const struct cpu *c, uint32_t kind, uint64_t a0,
+                  uint64_t a1, uint64_t a2, uint64_t a3);
 /* VM entry and VM exit on c (cpu/vmx_launch.c, cpu/vmx_exit.c), after the transition. */
 void tracer_vm_entry(struct tracer *t, const struct cpu *c, int launch);
 void tracer_vm_exit(struct tracer *t, const struct cpu *c);

@@ -4,13 +4,15 @@
  * The SIEF page holds 16 areas of 256 bytes (2048 flags), one per SINT. Setting a flag is an
  * atomic OR on the 32-bit word that holds it (the guest clears flags with atomic operations);
  * the SINT's vector is raised only when the flag goes from 0 to 1: a second signal of a flag the
- * guest has not cleared yet raises nothing.
+ * guest has not cleared yet raises nothing. A flag that goes 0 -> 1 is annotated
+ * (HVSIM_ANNOT_SYNIC_EVENT, traces/annot_abi.h) before its vector is raised.
  *
  * Invariants: the page is reached only through synic_guest_page (the VP's own EPT, writable
  * RAM), under the VP's SynIC lock (a SIEFP write that moves or disables the page waits for it:
  * message.c); nothing else in the page is written.
  */
 #include "hv/hv_svc.h"
+#include "hv/part/annot.h"
 #include "hv/synic/synic.h"
 
 uint16_t synic_signal_event(struct hv_vp *vp, unsigned sint, unsigned flag)
@@ -32,7 +34,12 @@ uint16_t synic_signal_event(struct hv_vp *vp, unsigned sint, unsigned flag)
     uint32_t bit = 1u << (flag % 32);
     uint32_t old = __atomic_fetch_or(word, bit, __ATOMIC_SEQ_CST);
     synic_vp_unlock(vp);
-    if (!(old & bit))
-        vp_raise_irq(vp, (uint8_t)(s->sint[sint] & HV_SYNIC_SINT_VECTOR_MASK));
+    if (!(old & bit)) {
+        uint8_t vector = (uint8_t)(s->sint[sint] & HV_SYNIC_SINT_VECTOR_MASK);
+        /* the trace's `synic_event` (traces/annot_abi.h) */
+        hv_annotate(HVSIM_ANNOT_SYNIC_EVENT, vp->part->id,
+                    HVSIM_ANNOT_SYNIC_A1(vp->index, sint, vector, 0), flag, 0);
+        vp_raise_irq(vp, vector);
+    }
     return HV_STATUS_SUCCESS;
 }

@@ -7,9 +7,18 @@
  * describes the access in struct hv_intercept; this builds the message — the x64 intercept
  * header (VP index, instruction length, access type, execution state, CS, RIP, RFLAGS) and
  * the type's payload — with header.sender = the child's partition id (hvsim's contract with the
- * root, partitions/root/pm_msg.c) and posts it to the root's VP 0, SINT 0. If it cannot be
- * posted (the root's SynIC is not ready, its queue is full) the child's partition is stopped
- * and the reason logged: a child never waits forever for an answer that cannot come.
+ * root, partitions/root/pm_msg.c) and posts it to SINT 0 of the root VP chosen by
+ * intercept_target. If it cannot be posted (the root's SynIC is not ready, its queue is full)
+ * the child's partition is stopped and the reason logged: a child never waits forever for an
+ * answer that cannot come.
+ *
+ * Which root VP (hvsim's rule; the TLFS text does not fix it — it only says intercepts are
+ * messages on SINT 0 of "the parent partition"): the root VP that runs on the intercepted VP's
+ * LP (the root has VP k on LP k, hv/part/root.c), if that VP's SynIC can take a message now —
+ * SCONTROL enabled, SIMP enabled, SINT 0 unmasked — else the root's VP 0, as a Hyper-V root
+ * with a per-CPU SynIC (Linux mshv) handles a child VP's intercepts on the CPU it runs on. A
+ * child VP never migrates, so its intercepts always go to the same root VP while that VP's
+ * SynIC stays set up: they arrive in order. The message is the same whichever VP gets it.
  *
  * Fields hvsim does not track are 0: CR8 in the header (exo partitions only), debug-active,
  * interruption-pending and interrupt-shadow in the execution state, the cache type of a memory
@@ -138,14 +147,41 @@ static void stop_partition(struct hv_partition *p)
     }
 }
 
+/* SINT 0 of root VP r can take a message now (the conditions message.c delivers under; read
+ * without r's SynIC lock: a change after this look only makes the post fail, as it would for
+ * VP 0). */
+static bool intercept_sint_ready(const struct hv_vp *r)
+{
+    const struct hv_synic_vp *s = &r->synic;
+    uint64_t sc = __atomic_load_n(&s->scontrol, __ATOMIC_ACQUIRE);
+    uint64_t simp = __atomic_load_n(&s->simp, __ATOMIC_ACQUIRE);
+    uint64_t sint = __atomic_load_n(&s->sint[HV_SYNIC_INTERCEPTION_SINT_INDEX], __ATOMIC_ACQUIRE);
+    return (sc & HV_SYNIC_CONTROL_ENABLE) && (simp & HV_SYNIC_SIMP_ENABLE) &&
+           !(sint & HV_SYNIC_SINT_MASKED);
+}
+
+/* The root VP an intercept of vp goes to (header comment): the root's VP on vp->lp if its
+ * SynIC is ready, else VP 0; NULL if the root has no VP 0. */
+struct hv_vp *synic_intercept_target(const struct hv_vp *vp)
+{
+    struct hv_partition *root = hv_part_get(HV_PARTITION_ROOT_ID);
+    if (!root)
+        return NULL;
+    for (uint32_t i = 0; i < HV_MAX_VPS; i++) {
+        struct hv_vp *r = root->vp[i];
+        if (r && r->lp == vp->lp)
+            return intercept_sint_ready(r) ? r : root->vp[0];
+    }
+    return root->vp[0];
+}
+
 void synic_intercept(struct hv_vp *vp, const struct hv_intercept *ii)
 {
     struct hv_partition *p = vp->part;
     if (p->id == HV_PARTITION_ROOT_ID)
         return;         /* the root has no one to ask: hv/vmx handles its exits itself */
     struct hv_message m;
-    struct hv_partition *root = hv_part_get(HV_PARTITION_ROOT_ID);
-    struct hv_vp *target = root ? root->vp[0] : NULL;
+    struct hv_vp *target = synic_intercept_target(vp);
     uint16_t st = HV_STATUS_INVALID_PARAMETER;
     if (synic_intercept_build(vp, ii, &m) == 0)
         st = target ? synic_post_message(target, HV_SYNIC_INTERCEPTION_SINT_INDEX, &m)

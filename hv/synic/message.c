@@ -23,8 +23,11 @@
  * written afterwards, so the root can deposit it safely; it is held only for the copy of a few
  * messages, never while waiting for another LP. The page is reached only through synic_guest_page (the VP's own EPT,
  * writable RAM). At most HV_SYNIC_QUEUE_POSTED queued messages come from HvCallPostMessage.
+ * Every slot write is followed by one HVSIM_ANNOT_SYNIC_MESSAGE annotation (traces/annot_abi.h)
+ * with the next sequence number, before the vector is raised.
  */
 #include "hv/hv_svc.h"
+#include "hv/part/annot.h"
 #include "hv/synic/synic.h"
 #include "krt/krt.h"
 
@@ -58,16 +61,27 @@ static uint32_t slot_type(volatile struct hv_message *slot)
     return __atomic_load_n(&slot->header.message_type, __ATOMIC_ACQUIRE);
 }
 
-/* Write msg into the free slot (type last) and raise the SINT's vector. */
+/* Messages written into slots by this hypervisor: the sequence number of the annotation. */
+static uint32_t msg_seq;
+
+/* Write msg into the free slot (type last), annotate it (traces/annot_abi.h
+ * HVSIM_ANNOT_SYNIC_MESSAGE: the trace's `synic_message`) and raise the SINT's vector. queued:
+ * the message waited in the VP's queue. */
 static void deliver(struct hv_vp *vp, unsigned sint, volatile struct hv_message *slot,
-                    const struct hv_message *msg, bool more)
+                    const struct hv_message *msg, bool more, bool queued)
 {
     struct hv_message m;
     memcpy(&m, msg, sizeof(m));
     m.header.message_flags = more ? HV_MESSAGE_FLAG_PENDING : 0;
     memcpy((void *)((uint8_t *)slot + 4), (const uint8_t *)&m + 4, sizeof(m) - 4);
     __atomic_store_n(&slot->header.message_type, m.header.message_type, __ATOMIC_RELEASE);
-    vp_raise_irq(vp, (uint8_t)(vp->synic.sint[sint] & HV_SYNIC_SINT_VECTOR_MASK));
+    uint8_t vector = (uint8_t)(vp->synic.sint[sint] & HV_SYNIC_SINT_VECTOR_MASK);
+    uint32_t seq = __atomic_fetch_add(&msg_seq, 1u, __ATOMIC_RELAXED);
+    hv_annotate(HVSIM_ANNOT_SYNIC_MESSAGE, vp->part->id,
+                HVSIM_ANNOT_SYNIC_A1(vp->index, sint, vector,
+                                     queued ? HVSIM_ANNOT_SYNIC_QUEUED : 0),
+                HVSIM_ANNOT_SYNIC_A2(m.header.message_type, seq), m.header.sender);
+    vp_raise_irq(vp, vector);
 }
 
 static void mark_pending(volatile struct hv_message *slot)
@@ -134,7 +148,7 @@ static void flush(struct hv_vp *vp)
         memcpy(&m, s->queue_msg[qidx(s, k)], sizeof(m));
         queue_remove(s, k);
         taken |= (uint16_t)(1u << sint);
-        deliver(vp, sint, slot, &m, queued_for(s, sint));
+        deliver(vp, sint, slot, &m, queued_for(s, sint), true);
     }
     update_pending_mask(s);
 }
@@ -158,7 +172,7 @@ uint16_t synic_post(struct hv_vp *vp, unsigned sint, const struct hv_message *ms
     }
     volatile struct hv_message *slot = &page->sint_message[sint];
     if (!queued_for(s, sint) && slot_type(slot) == HVMSG_NONE) {
-        deliver(vp, sint, slot, msg, false);
+        deliver(vp, sint, slot, msg, false, false);
         goto out;
     }
     unsigned nposted = 0;

@@ -44,6 +44,9 @@ unsigned synic_queued(const struct hv_vp *vp);
  * set): 0, or -1 for a type it does not know. */
 int synic_intercept_build(const struct hv_vp *vp, const struct hv_intercept *ii,
                           struct hv_message *m);
+/* The root VP that gets vp's intercepts: the root's VP on vp->lp if its SynIC is ready for
+ * SINT 0 (SCONTROL, SIMP enabled, SINT 0 unmasked), else the root's VP 0 (intercept.c). */
+struct hv_vp *synic_intercept_target(const struct hv_vp *vp);
 
 /* ---- ports and connections (port.c; TLFS 11.11) ---- */
 #define SYNIC_MAX_PORTS 64

@@ -42,10 +42,27 @@ static void put(void *ctx, char c)
     kcon_putc(c);
 }
 
+/* One kcon_printf at a time on all of a kernel's VPs, so the lines of two VPs never mix (each
+ * call prints whole lines). The wait is bounded (KCON_LOCK_SPINS pauses, far longer than any
+ * line takes even with the holder's LP running other VPs' slices): a VP that faults while it
+ * holds the lock still gets its report out, at worst interleaved. */
+#define KCON_LOCK_SPINS (1u << 26)
+static volatile uint32_t kcon_lock_word;
+
 void kcon_printf(const char *fmt, ...)
 {
+    bool locked = false;
+    for (uint32_t n = 0; n < KCON_LOCK_SPINS; n++) {
+        if (!__atomic_exchange_n(&kcon_lock_word, 1u, __ATOMIC_ACQUIRE)) {
+            locked = true;
+            break;
+        }
+        cpu_pause();
+    }
     va_list ap;
     va_start(ap, fmt);
     krt_vformat(put, 0, fmt, ap);
     va_end(ap);
+    if (locked)
+        __atomic_store_n(&kcon_lock_word, 0u, __ATOMIC_RELEASE);
 }

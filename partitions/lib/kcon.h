@@ -3,7 +3,9 @@
  * physical UART (the root owns the devices); in a child every access is a port-I/O intercept that
  * the root emulates (partitions/root/com_emul.c) and prints tagged with the child's name.
  *
- * Invariants: kcon_init before output; output never blocks for ever (the THRE wait is bounded).
+ * Invariants: kcon_init before output; output never blocks for ever (the THRE wait is bounded);
+ * the output of one kcon_printf is not interleaved with another VP's kcon_printf (a lock whose
+ * wait is bounded too).
  */
 #ifndef KCON_H
 #define KCON_H

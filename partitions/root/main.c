@@ -1,8 +1,8 @@
 /* main.c — the root partition kernel: reads its Multiboot2 information and modules, parses the
  * partition configuration, and, if a TLFS hypervisor is present, starts its other VPs (smp.c)
- * and runs the partition manager;
- * then waits, and at the end switches the machine off (ACPI S5). docs/HYPERVISOR.md "The root
- * partition kernel".
+ * (each sets up its own SynIC and handles the intercepts that arrive on it: pm.h) and runs the
+ * partition manager; then waits, and at the end switches the machine off (ACPI S5).
+ * docs/HYPERVISOR.md "The root partition kernel".
  *
  * Module roles: the partition configuration is the first module one of whose string's words is
  * "partcfg" or ends in ".partcfg"; a child image is the first module matching the configured
@@ -187,8 +187,9 @@ void root_main(uint32_t magic, uint32_t info_pa)
     root_smp_start(map_phys);            /* VPs 1..n-1 (smp.h) */
     root_pm.pa = &root_pa;
     root_pm.root_id = id;
-    if (pm_synic_init() < 0)
+    if (pm_synic_init(0) < 0)
         kcon_printf("root: the SynIC message page was not enabled: no intercepts will arrive\n");
+    pm_attach(&root_pm);                /* VPs 1..n-1 handle their intercepts from now on */
     if (pm_start_all(&root_pm) == 0) {
         pm_shutdown(&root_pm);
         power_off();

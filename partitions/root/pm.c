@@ -113,6 +113,11 @@ static bool start_child(struct pm *pm, struct pm_child *c)
                   winhv_connect_port(c->id, c->conn_id, pm->root_id, c->port_id)))
             return false;
     }
+    /* Running before its first VP starts: its first intercept may arrive on another root VP
+     * at once (pm.h). */
+    pm_lock();
+    c->state = PM_RUNNING;
+    pm_unlock();
     for (uint32_t v = 0; v < p->vps; v++) {
         struct hv_initial_vp_context ctx;
         pm_image_initial_context(&img, v, &ctx);
@@ -135,12 +140,13 @@ uint32_t pm_start_all(struct pm *pm)
         struct pm_child *c = &pm->child[k];
         com_emul_reset(&c->com, COM_EMUL_COM1);
         if (start_child(pm, c)) {
-            c->state = PM_RUNNING;
             running++;
             continue;
         }
+        pm_lock();
         c->state = PM_FAILED;           /* deleted by pm_shutdown with the others */
         krt_snprintf(c->why, sizeof c->why, "could not be started");
+        pm_unlock();
     }
     kcon_printf("pm: %u of %u partitions running, %llu pages deposited\n", running, pm->n,
                 (unsigned long long)pm->deposited);

@@ -12,6 +12,16 @@
  * `conn=` on its command line), StartVirtualProcessor of VP 0, then of VPs 1..vps-1 (each with
  * its own stack). Deposits are PM_DEPOSIT_PAGES contiguous pages at a time.
  *
+ * Intercepts arrive on every root VP (hv/synic/intercept.c: a child VP's intercepts go to the
+ * root VP on the same LP): VP k sets up its own SynIC (pm_synic_init(k): its own SIMP and SIEFP
+ * pages) and handles the messages of its own SINT 0 slot with pm_poll, VP 0 from the main loop,
+ * VPs 1..n-1 from pm_ap_loop. The child table (state, why, COM1, line buffer, message counts)
+ * and the per-VP counters are shared: every access after pm_attach is under pm_lock. A child
+ * becomes PM_RUNNING (under the lock) before its first VP starts, so its first intercept,
+ * wherever it arrives, finds it. A VP other than 0 that ends a child wakes VP 0 (IPI
+ * PM_WAKE_VECTOR), which alone decides the shutdown, keeps the message ports (SINT
+ * PM_PORT_SINT) and deletes the children.
+ *
  * Invariants: a child's RAM is never handed to another child or deposited; the root never
  * touches a child's RAM after StartVirtualProcessor except to read intercept data.
  */
@@ -33,6 +43,9 @@
 #define PM_PORT_VECTOR 0x41
 #define PM_PORT_BASE 0x100          /* child k's port id in the root (workload `message`) */
 #define PM_CONN_BASE 0x1000         /* child k's connection id in its own partition */
+#define PM_WAKE_VECTOR 0x42         /* a VP > 0 wakes VP 0 (SendSyntheticClusterIpi): a child
+                                     * ended (isr.S's stub EOIs it) */
+#define PM_MAX_VPS 16               /* root VPs with a SynIC (= WINHV_MAX_VPS) */
 
 enum pm_state { PM_NONE = 0, PM_FAILED, PM_RUNNING, PM_FINISHED };
 
@@ -57,19 +70,34 @@ struct pm {
     struct pm_child child[PARTCFG_MAX_PARTITIONS];
     uint64_t deposited;             /* pages deposited in total */
     uint64_t root_id;               /* the root's own partition id (GetPartitionId) */
+    uint32_t handled[PM_MAX_VPS];   /* intercept messages VP k took from its SINT 0 slot */
 };
 
 /* Create and start every child; returns how many run. */
 uint32_t pm_start_all(struct pm *pm);
 
-/* pm_msg.c: enable the SynIC (SIMP, SCONTROL, SINT0 = PM_SINT_VECTOR); 0, or -1. */
-int pm_synic_init(void);
-/* Handle the message in SINT0's slot, if any: 1 if there was one. */
+/* pm_msg.c, on root VP `vp` itself: enable its SynIC (its own SIMP and SIEFP pages, SCONTROL,
+ * SINT0 = PM_SINT_VECTOR; VP 0 also SINT PM_PORT_SINT = PM_PORT_VECTOR); 0, or -1 (then its
+ * LP's intercepts go to VP 0). */
+int pm_synic_init(uint32_t vp);
+/* VP k's SynIC was enabled by pm_synic_init(k). */
+bool pm_synic_ready(uint32_t vp);
+/* The partition manager's shared lock (header). */
+void pm_lock(void);
+void pm_unlock(void);
+/* VP 0, before pm_start_all: the other VPs' pm_ap_loop handles messages for pm from now on. */
+void pm_attach(struct pm *pm);
+/* Handle the message in the calling VP's SINT0 slot (VP 0: first its port SINT), if any: 1 if
+ * there was one. Takes pm_lock while it handles it. */
 int pm_poll(struct pm *pm);
-/* No child is running any more. */
-bool pm_all_done(const struct pm *pm);
-/* Delete every child partition (the hypervisor gives their deposited pages back to the root)
- * and print one summary line per child. */
+/* A root VP > 0 after start-up, interrupts off: pm_poll of the attached pm, then `sti; hlt`,
+ * for ever. */
+__attribute__((noreturn)) void pm_ap_loop(void);
+/* No child is running any more (takes pm_lock). */
+bool pm_all_done(struct pm *pm);
+/* Delete every child partition (the hypervisor gives their deposited pages back to the root),
+ * print one summary line per child, then `root: VP k handled N intercepts` for every VP whose
+ * SynIC was enabled. */
 void pm_shutdown(struct pm *pm);
 
 #endif

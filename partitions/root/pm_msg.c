@@ -1,12 +1,19 @@
 /* pm_msg.c — the root's SynIC set-up and its handling of intercept messages (docs/HYPERVISOR.md
  * "The root partition kernel"; TLFS 11 SynIC, 11.10 message delivery).
  *
- * Set-up: the local APIC software-enabled (SVR, SDM Vol. 3 11.9) so SINT interrupts are
- * delivered; SIMP = a page of the kernel, SCONTROL enabled, SINT0 = PM_SINT_VECTOR unmasked
- * (intercepts), SINT PM_PORT_SINT = PM_PORT_VECTOR (the children's message ports).
- * Messages are polled from slot 0 after every wake-up (the interrupt only ends the HLT; isr.S
- * sends the EOI). A message is consumed by writing its type back to HVMSG_NONE, then EOM if the
- * pending flag was set (TLFS 11.10.3), which lets the hypervisor deliver the next one.
+ * Set-up, on every root VP k for itself (the SynIC registers are per VP, TLFS 11.8): the local
+ * APIC software-enabled (SVR, SDM Vol. 3 11.9) so SINT interrupts are delivered; SIMP and SIEFP
+ * = VP k's own pages of the kernel (one pair per VP, like WinHv's per-VP hypercall pages),
+ * SCONTROL enabled, SINT0 = PM_SINT_VECTOR unmasked (intercepts); on VP 0 also SINT
+ * PM_PORT_SINT = PM_PORT_VECTOR (the children's message ports are VP 0's).
+ * Messages are polled from the VP's own slots after every wake-up (the interrupt only ends the
+ * HLT; isr.S sends the EOI). A message is consumed by writing its type back to HVMSG_NONE, then
+ * EOM if the pending flag was set (TLFS 11.10.3), which lets the hypervisor deliver the next one.
+ *
+ * Which VP gets an intercept is the hypervisor's choice (hv/synic/intercept.c: the root VP on
+ * the child VP's LP if its SynIC is ready, else VP 0); every VP handles any message the same
+ * way, under pm_lock (pm.h), resuming the child VP with SetVpRegisters through its own WinHv
+ * pages, and counts it in pm->handled[its index].
  *
  * Contract with the hypervisor (hvsim's, not in the TLFS text): the `sender` of an intercept
  * message is the intercepted partition's id; the VP resumes when the root writes
@@ -25,23 +32,47 @@
 #include "partitions/root/intercept.h"
 #include "partitions/root/pm.h"
 
-static struct hv_message_page pm_simp __attribute__((aligned(HV_PAGE_SIZE)));
+_Static_assert(PM_MAX_VPS == WINHV_MAX_VPS, "one SynIC page pair per VP WinHv serves");
+
+static struct hv_message_page pm_simp[PM_MAX_VPS] __attribute__((aligned(HV_PAGE_SIZE)));
+static uint8_t pm_siefp[PM_MAX_VPS][HV_PAGE_SIZE] __attribute__((aligned(HV_PAGE_SIZE)));
+static uint8_t pm_vp_synic[PM_MAX_VPS];        /* VP k's SynIC enabled (written by VP k) */
+static struct pm *pm_shared;                    /* pm_attach (release), read with acquire */
+static struct krt_spinlock pm_lk = KRT_SPINLOCK_INIT;
 
 #define LAPIC_BASE 0xFEE00000ull        /* the default IA32_APIC_BASE (SDM Vol. 3 11.4.1) */
 #define LAPIC_SVR  0xF0
 
-int pm_synic_init(void)
+void pm_lock(void) { krt_lock(&pm_lk); }
+void pm_unlock(void) { krt_unlock(&pm_lk); }
+
+int pm_synic_init(uint32_t vp)
 {
+    if (vp >= PM_MAX_VPS)
+        return -1;
     volatile uint32_t *svr = (volatile uint32_t *)(uintptr_t)(LAPIC_BASE + LAPIC_SVR);
     *svr = 0x100 | 0xFF;                /* APIC software enable, spurious vector 0xFF */
-    wrmsr(HV_X64_MSR_SIMP, (uint64_t)(uintptr_t)&pm_simp | HV_SYNIC_SIMP_ENABLE);
+    wrmsr(HV_X64_MSR_SIMP, (uint64_t)(uintptr_t)&pm_simp[vp] | HV_SYNIC_SIMP_ENABLE);
+    wrmsr(HV_X64_MSR_SIEFP, (uint64_t)(uintptr_t)pm_siefp[vp] | HV_SYNIC_SIEFP_ENABLE);
     wrmsr(HV_X64_MSR_SCONTROL, HV_SYNIC_CONTROL_ENABLE);
     wrmsr(HV_X64_MSR_SINT0 + HV_SYNIC_INTERCEPTION_SINT_INDEX, PM_SINT_VECTOR);
-    wrmsr(HV_X64_MSR_SINT0 + PM_PORT_SINT, PM_PORT_VECTOR);
+    if (vp == 0)
+        wrmsr(HV_X64_MSR_SINT0 + PM_PORT_SINT, PM_PORT_VECTOR);
     uint64_t simp = rdmsr(HV_X64_MSR_SIMP);
     if (!(simp & HV_SYNIC_SIMP_ENABLE))
         return -1;
+    __atomic_store_n(&pm_vp_synic[vp], 1, __ATOMIC_RELEASE);
     return 0;
+}
+
+bool pm_synic_ready(uint32_t vp)
+{
+    return vp < PM_MAX_VPS && __atomic_load_n(&pm_vp_synic[vp], __ATOMIC_ACQUIRE);
+}
+
+void pm_attach(struct pm *pm)
+{
+    __atomic_store_n(&pm_shared, pm, __ATOMIC_RELEASE);
 }
 
 static struct pm_child *child_of(struct pm *pm, uint64_t id)
@@ -52,11 +83,17 @@ static struct pm_child *child_of(struct pm *pm, uint64_t id)
     return 0;
 }
 
-/* The child has ended: it is deleted only in pm_shutdown (its VP stays suspended). */
+/* The child has ended: it is deleted only in pm_shutdown (its VP stays suspended). On a VP
+ * other than 0, VP 0 is woken to look at pm_all_done (pm.h). Under pm_lock. */
 static void stop_child(struct pm_child *c, enum pm_state st, const char *why)
 {
     c->state = st;
     krt_snprintf(c->why, sizeof c->why, "%s", why);
+    if (winhv_self_vp() != 0) {
+        uint16_t s = winhv_send_ipi(PM_WAKE_VECTOR, 1);         /* VP 0 */
+        if (s != HV_STATUS_SUCCESS)
+            kcon_printf("pm: waking VP 0 failed: %s\n", winhv_status_name(s));
+    }
 }
 
 /* Write RIP (and RAX) and resume the intercepted VP. */
@@ -203,9 +240,9 @@ static void handle_port_message(struct pm *pm, const struct hv_message *m)
 
 /* Take the message in `sint`'s slot, if any, into *m: clear the slot, then EOM if the pending
  * flag was set (TLFS 11.10.3). 0 if the slot was empty. */
-static int take(unsigned sint, struct hv_message *m)
+static int take(uint32_t vp, unsigned sint, struct hv_message *m)
 {
-    volatile struct hv_message *slot = &pm_simp.sint_message[sint];
+    volatile struct hv_message *slot = &pm_simp[vp].sint_message[sint];
     if (slot->header.message_type == HVMSG_NONE)
         return 0;
     memcpy(m, (const void *)slot, sizeof *m);       /* one copy: no double fetch */
@@ -218,46 +255,74 @@ static int take(unsigned sint, struct hv_message *m)
     return 1;
 }
 
-int pm_poll(struct pm *pm)
+/* One intercept message, under pm_lock. */
+static void handle_intercept(struct pm *pm, uint32_t self, const struct hv_message *m)
 {
-    struct hv_message pmsg;
-    if (take(PM_PORT_SINT, &pmsg)) {
-        handle_port_message(pm, &pmsg);
-        return 1;
-    }
-    struct hv_message m;
-    if (!take(HV_SYNIC_INTERCEPTION_SINT_INDEX, &m))
-        return 0;
-    uint32_t type = m.header.message_type;
-    struct pm_child *c = child_of(pm, m.header.sender);
+    uint32_t type = m->header.message_type;
+    pm->handled[self]++;
+    struct pm_child *c = child_of(pm, m->header.sender);
     if (!c) {
         kcon_printf("pm: message 0x%x from unknown partition %llu\n", type,
-                    (unsigned long long)m.header.sender);
+                    (unsigned long long)m->header.sender);
     } else if (type == HVMSG_X64_IO_PORT_INTERCEPT) {
-        handle_io(pm, c, &m);
+        handle_io(pm, c, m);
     } else if (type == HVMSG_UNMAPPED_GPA || type == HVMSG_GPA_INTERCEPT) {
-        handle_gpa(c, &m);
+        handle_gpa(c, m);
     } else if (type == HVMSG_X64_MSR_INTERCEPT) {
-        handle_msr(c, &m);
+        handle_msr(c, m);
     } else {
         char why[72];
         krt_snprintf(why, sizeof why, "intercept message 0x%x", type);
         kcon_printf("pm: %s: %s: stopped\n", c->cfg->name, why);
         stop_child(c, PM_FAILED, why);
     }
+}
+
+int pm_poll(struct pm *pm)
+{
+    uint32_t self = winhv_self_vp();
+    if (self >= PM_MAX_VPS || !pm_synic_ready(self))
+        return 0;
+    struct hv_message m;
+    if (self == 0 && take(0, PM_PORT_SINT, &m)) {
+        pm_lock();
+        handle_port_message(pm, &m);
+        pm_unlock();
+        return 1;
+    }
+    if (!take(self, HV_SYNIC_INTERCEPTION_SINT_INDEX, &m))
+        return 0;
+    pm_lock();
+    handle_intercept(pm, self, &m);
+    pm_unlock();
     return 1;
 }
 
-bool pm_all_done(const struct pm *pm)
+void pm_ap_loop(void)
 {
+    for (;;) {
+        struct pm *pm = __atomic_load_n(&pm_shared, __ATOMIC_ACQUIRE);
+        if (pm)
+            while (pm_poll(pm))
+                ;
+        __asm__ volatile("sti; hlt; cli" ::: "memory");   /* STI's shadow covers the HLT */
+    }
+}
+
+bool pm_all_done(struct pm *pm)
+{
+    bool done = true;
+    pm_lock();
     for (uint32_t k = 0; k < pm->n; k++)
         if (pm->child[k].state == PM_RUNNING)
-            return false;
-    return true;
+            done = false;
+    pm_unlock();
+    return done;
 }
 
 void pm_shutdown(struct pm *pm)
 {
+    pm_lock();
     for (uint32_t k = 0; k < pm->n; k++) {
         struct pm_child *c = &pm->child[k];
         if (!c->id)
@@ -275,4 +340,9 @@ void pm_shutdown(struct pm *pm)
                     c->messages == 1 ? "" : "s", winhv_status_name(st));
         c->id = 0;
     }
+    for (uint32_t v = 0; v < PM_MAX_VPS; v++)
+        if (pm_synic_ready(v))
+            kcon_printf("root: VP %u handled %u intercept%s\n", v, pm->handled[v],
+                        pm->handled[v] == 1 ? "" : "s");
+    pm_unlock();
 }

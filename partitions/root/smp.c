@@ -6,6 +6,7 @@
 #include "krt/krt.h"
 #include "partitions/lib/kcon.h"
 #include "partitions/lib/winhv.h"
+#include "partitions/root/pm.h"
 #include "partitions/root/smp_plan.h"
 
 #define APIC_BASE    0xFEE00000u        /* the root maps it identity (entry.S) */
@@ -58,11 +59,12 @@ void root_ap_main(void)
     root_idt_load();
     apic_wr(APIC_SVR, APIC_SVR_ON);
     int k = winhv_init_vp(root_ap_stack[j], root_ap_stack[j] + ROOT_AP_STACK);
+    if (k > 0)
+        pm_synic_init((uint32_t)k);     /* its own SynIC: its LP's intercepts come here */
     root_vp[j + 1].vp_index = k;
     root_vp[j + 1].apic_id = apic_rd(APIC_ID) >> 24;
     __atomic_store_n(&root_vp[j + 1].online, 1, __ATOMIC_RELEASE);
-    for (;;)
-        __asm__ volatile("sti; hlt" ::: "memory");
+    pm_ap_loop();                       /* interrupts off until its HLT */
 }
 
 /* Spin until *p >= want or ROOT_SMP_TIMEOUT of reference time passed. */
@@ -121,6 +123,9 @@ static bool start_one(const struct smp_root_state *s, uint32_t k, uint32_t apic)
         return false;
     }
     kcon_printf("root: VP %u online (APIC ID %u)\n", k, apic);
+    if (!pm_synic_ready(k))
+        kcon_printf("root: VP %u: its SynIC was not enabled: intercepts on LP %u go to VP 0\n",
+                    k, k);
     return true;
 }
 

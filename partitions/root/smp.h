@@ -11,7 +11,9 @@
  * and waits until VP k's handler counted it, then prints `root: VP k online (APIC ID a)`; a
  * step that fails prints one line naming the VP and what did not happen, and the next VP is
  * tried. An AP: loads the IDT, SVR = 1FFH, winhv_init_vp on its stack, records its VP index
- * and its APIC ID register, reports in (release store), then idles in `sti; hlt`.
+ * and its APIC ID register, sets up its own SynIC (pm_synic_init), reports in (release store),
+ * then handles the intercepts that arrive on its SynIC in its `sti; hlt` idle loop
+ * (pm_ap_loop, pm.h).
  *
  * Invariants: each AP writes only its own record; VP 0 reads them with acquire loads; at most
  * WINHV_MAX_VPS VPs are started (the rest stay not started, with a line saying so).

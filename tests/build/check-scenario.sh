@@ -12,6 +12,20 @@
 #     default.cfg (hvsim's MADT gives LP k the APIC ID k: sim/acpi.c), each "online"; child2's
 #     `smp` workload over its `vps` VPs (read from default.partcfg) sums the primes below two
 #     million: pi(2 000 000) = 148933, sum 142913828922 (Project Euler 10);
+#   - root intercepts on every root VP (docs/HYPERVISOR.md "Intercepts": a child VP's intercept
+#     goes to the root VP on its LP, VP k runs on LP k): the root's `root: VP k handled N
+#     intercepts` lines, one per LP, are compared with an independent count from the trace
+#     (`hvsim trace stats`, the hypervisor's own exit records): child VP v of partition P runs
+#     on LP (P + v) mod cpus (docs/HYPERVISOR.md "Scheduling"), and each of a child's
+#     IO_INSTRUCTION exits is one intercept (the hypervisor emulates no port for a child), so
+#     VP k's N must be the sum of the I/O exits of the child VPs on LP k — provided the children
+#     had no other intercepts: the root prints a line for each MSR intercept (`[name] msr read`
+#     / `msr write`) and for an access outside a child's memory, and any other kind stops the
+#     child, so no such line and both summaries "finished" mean none happened. (Every root VP's
+#     SynIC is set up before the first child starts, so the hypervisor's fallback to VP 0
+#     never applies here.) Child2's VP 0 (partition 3) is on LP 1 with 2 LPs, so VP 1's N must
+#     be > 0; the sum of the N must also equal the HVMSG_X64_IO_PORT_INTERCEPT messages the
+#     root partition received (trace stats, partition 1);
 #   - match tests/golden/default.events exactly: per partition, the sequence of
 #     (partition, VP, event, exit reason | hypercall code + status | annotation kind), without
 #     times or cycles (`events` below).
@@ -121,6 +135,42 @@ expect "root: summary: child1 (partition 2): finished, status 0; 3 messages; del
 expect "root: summary: child2 (partition 3): finished, status 0; 0 messages; deleted: SUCCESS"
 if grep -q '^root: power off (ACPI S5' "$tmp/out1"; then pass "the root powers off"
 else bad "no power-off line from the root"; fi
+
+# intercepts per root VP against the children's I/O exits per LP (header)
+"$hvsim" trace stats "$tmp/t1" >"$tmp/stats" 2>&1
+if grep -qE '^\[child[0-9]*\] msr (read|write) |outside its memory' "$tmp/out1"; then
+    bad "a child had MSR or memory intercepts: the I/O-exit relation below does not hold"
+fi
+k=0
+total=0
+while [ "$k" -lt "${cpus:-1}" ]; do
+    want=$(awk -v lp="$k" -v n="${cpus:-1}" '
+        /^partition [0-9]+ vp [0-9]+:/ { p = $2; v = $4 + 0; next }
+        /^partition [0-9]+:/ || /^all:/ { p = 0; next }
+        p > 1 && $1 == "IO_INSTRUCTION" && (p + v) % n == lp { s += $2 }
+        END { print s + 0 }' "$tmp/stats")
+    got=$(sed -n "s/^root: VP $k handled \([0-9][0-9]*\) intercepts*\$/\1/p" "$tmp/out1")
+    if [ -n "$got" ] && [ "$got" -eq "$want" ]; then
+        pass "root VP $k handled $got intercepts = the I/O exits of the child VPs on LP $k"
+    else
+        bad "root VP $k handled '${got}' intercepts, the child VPs on LP $k made $want I/O exits"
+    fi
+    total=$((total + ${got:-0}))
+    k=$((k + 1))
+done
+got1=$(sed -n 's/^root: VP 1 handled \([0-9][0-9]*\) intercepts*$/\1/p' "$tmp/out1")
+if [ "${cpus:-1}" -ge 2 ] && [ "${got1:-0}" -gt 0 ]; then
+    pass "root VP 1 handled child2's intercepts ($got1)"
+else
+    bad "root VP 1 handled no intercepts (${got1:-no line})"
+fi
+recv=$(awk '/^partition 1:/ { r = 1 } /^partition [02-9]/ { r = 0 }
+            r && $1 == "HVMSG_X64_IO_PORT_INTERCEPT" { print $2; exit }' "$tmp/stats")
+if [ "$total" -eq "${recv:--1}" ]; then
+    pass "the root VPs' counts add up to the $recv intercept messages the root received"
+else
+    bad "the root VPs' counts add up to $total, the root received ${recv:-?} intercept messages"
+fi
 
 events "$tmp/t1" >"$tmp/events"
 if [ ! -f "$golden" ]; then

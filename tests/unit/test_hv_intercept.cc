@@ -1,8 +1,10 @@
 // test_hv_intercept.cc — intercept messages (hv/synic/intercept.c) against the TLFS x64
 // intercept layouts as Linux include/hyperv/hvhdk.h declares them (offsets computed by hand
-// below), posted to the root's VP 0 SINT 0 with header.sender = the child's partition id; the
-// partition stops when the root cannot take the message; the unrecoverable-exception message;
-// the resume through SetVpRegisters(HvRegisterInterceptSuspend = 0). Fakes: hv_fakes.h.
+// below), posted to SINT 0 of the root VP on the child VP's LP (HvInterceptLp: VP 0 when that
+// VP's SynIC is not ready, the same bytes on either) with header.sender = the child's partition
+// id; the partition stops when the root cannot take the message; the unrecoverable-exception
+// message; the resume through SetVpRegisters(HvRegisterInterceptSuspend = 0). Fakes:
+// hv_fakes.h.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -223,6 +225,108 @@ TEST_F(HvIntercept, ResumeBySetVpRegisters)
     EXPECT_EQ(cvp->ctx.rip, 0x401001u);
     EXPECT_EQ(hvf_kick_count, kicks + 1);
     EXPECT_EQ(hvf_last_kick, cvp);
+}
+
+// The intercept delivery rule (hv/synic/intercept.c): the root VP on the child VP's LP if its
+// SynIC is ready for SINT 0, else the root's VP 0. The fake root has VP 0 on LP 0 and VP 1 on
+// LP 1 (hv_fakes.h), as hv/part/root.c gives the real root VP k on LP k.
+class HvInterceptLp : public HvIntercept {
+protected:
+    static constexpr uint64_t SIMP1_GPA = 0x201000;
+    struct hv_vp *root1 = nullptr;
+    void SetUp() override
+    {
+        HvIntercept::SetUp();
+        root1 = hv_part_get(HV_PARTITION_ROOT_ID)->vp[1];
+        ASSERT_NE(root1, nullptr);
+        ASSERT_EQ(root1->lp, 1u);
+        synic_vp_init(root1);
+        ASSERT_EQ(synic_wrmsr(root1, HV_X64_MSR_SIMP, SIMP1_GPA | 1), 0);
+        ASSERT_EQ(synic_wrmsr(root1, HV_X64_MSR_SCONTROL, 1), 0);
+        ASSERT_EQ(synic_wrmsr(root1, HV_X64_MSR_SINT0, 0x40), 0);
+    }
+    uint8_t *slot1() { return (uint8_t *)hvf_ptr(SIMP1_GPA); }
+};
+
+TEST_F(HvInterceptLp, ChildVpOnLp1GoesToRootVp1)
+{
+    cvp->lp = 1;                                        // as vp_create.c: (id + index) mod nlps
+    EXPECT_EQ(synic_intercept_target(cvp), root1);
+    struct hv_intercept ii = out_3f8();
+    synic_intercept(cvp, &ii);
+    EXPECT_EQ(rd(slot1(), 4), (uint64_t)HVMSG_X64_IO_PORT_INTERCEPT);
+    EXPECT_EQ(rd(slot1() + 8, 8), id);                  // sender = the child's partition id
+    EXPECT_EQ(rd(slot(), 4), 0u);                       // nothing for VP 0
+    EXPECT_EQ(hvf_irq_count, 1u);
+    EXPECT_EQ(hvf_last_irq_vector, 0x40);
+    EXPECT_EQ(cvp->state, HV_VP_INTERCEPT_SUSPENDED);
+}
+
+TEST_F(HvInterceptLp, ChildVpOnLp0GoesToRootVp0)
+{
+    cvp->lp = 0;
+    EXPECT_EQ(synic_intercept_target(cvp), root);
+    struct hv_intercept ii = out_3f8();
+    synic_intercept(cvp, &ii);
+    EXPECT_EQ(rd(slot(), 4), (uint64_t)HVMSG_X64_IO_PORT_INTERCEPT);
+    EXPECT_EQ(rd(slot1(), 4), 0u);
+}
+
+// Each of the three conditions alone sends the intercept to VP 0 instead (TLFS 11.8: a SynIC
+// with SCONTROL.Enable clear, an SIMP not enabled or a masked SINT delivers nothing).
+TEST_F(HvInterceptLp, FallsBackToVp0WhenTheLocalSynicIsNotReady)
+{
+    for (int which = 0; which < 4; which++) {
+        SCOPED_TRACE(which);
+        ASSERT_EQ(synic_wrmsr(root1, HV_X64_MSR_SCONTROL, which == 0 ? 0 : 1), 0);
+        ASSERT_EQ(synic_wrmsr(root1, HV_X64_MSR_SINT0, which == 1 ? 0x10040 : 0x40), 0);
+        if (which == 2) {                               // SIMP never enabled on a fresh SynIC
+            synic_vp_init(root1);
+            ASSERT_EQ(synic_wrmsr(root1, HV_X64_MSR_SCONTROL, 1), 0);
+            ASSERT_EQ(synic_wrmsr(root1, HV_X64_MSR_SINT0, 0x40), 0);
+        }
+        if (which == 3) {                               // VP 1 ready again (after case 2)
+            ASSERT_EQ(synic_wrmsr(root1, HV_X64_MSR_SIMP, SIMP1_GPA | 1), 0);
+        }
+        std::memset(slot(), 0, 256);
+        std::memset(slot1(), 0, 256);
+        cvp->lp = 1;
+        cvp->state = HV_VP_INTERCEPT_SUSPENDED;
+        struct hv_intercept ii = out_3f8();
+        synic_intercept(cvp, &ii);
+        EXPECT_EQ(cvp->state, HV_VP_INTERCEPT_SUSPENDED);   // delivered: the child waits
+        if (which < 3) {
+            EXPECT_EQ(synic_intercept_target(cvp), root);
+            EXPECT_EQ(rd(slot(), 4), (uint64_t)HVMSG_X64_IO_PORT_INTERCEPT);
+            EXPECT_EQ(rd(slot1(), 4), 0u);
+        } else {
+            EXPECT_EQ(synic_intercept_target(cvp), root1);
+            EXPECT_EQ(rd(slot(), 4), 0u);
+            EXPECT_EQ(rd(slot1(), 4), (uint64_t)HVMSG_X64_IO_PORT_INTERCEPT);
+        }
+    }
+}
+
+// The same intercept delivered to VP 1 (local) and to VP 0 (fallback) is the same 256 bytes,
+// and those are synic_intercept_build's message (whose bytes OutTo3F8MessageBytes checks).
+TEST_F(HvInterceptLp, MessageIsTheSameOnEveryRootVp)
+{
+    struct hv_intercept ii = out_3f8();
+    cvp->lp = 1;
+    synic_intercept(cvp, &ii);
+    ASSERT_EQ(rd(slot1(), 4), (uint64_t)HVMSG_X64_IO_PORT_INTERCEPT);
+    ASSERT_EQ(synic_wrmsr(root1, HV_X64_MSR_SINT0, 0x10040), 0);   // mask VP 1's SINT 0
+    synic_intercept(cvp, &ii);
+    ASSERT_EQ(rd(slot(), 4), (uint64_t)HVMSG_X64_IO_PORT_INTERCEPT);
+    EXPECT_EQ(std::memcmp(slot(), slot1(), 256), 0);
+    struct hv_message m;
+    ASSERT_EQ(synic_intercept_build(cvp, &ii, &m), 0);
+    EXPECT_EQ(std::memcmp(slot(), &m, 256), 0);
+    struct pm_io io;
+    ASSERT_EQ(pm_io_decode(slot1() + 16, rd(slot1() + 4, 1), &io), 0);
+    EXPECT_EQ(io.port, 0x3F8);
+    EXPECT_EQ(io.rax, 0x41u);
+    EXPECT_EQ(io.vp, 0u);
 }
 
 } // namespace

@@ -147,6 +147,13 @@ TEST_F(HvPort, ChildPostsToTheRootsPort)
     EXPECT_EQ(p0, 0x0101010101010101ull);
     EXPECT_EQ(p1, 0x02020202ull);                   // bytes 8..11 only, the rest zero
     EXPECT_EQ(hvf_last_irq_vector, 0x52);
+    // the trace annotation (annot_abi.h kind 5): the root (partition 1) VP 0, SINT 2, vector
+    // 0x52, not queued; type 0x1234; sender = the port id 5
+    EXPECT_EQ(hvf_annot_kind, 5u);
+    EXPECT_EQ(hvf_annot_args[0], 1u);
+    EXPECT_EQ(hvf_annot_args[1], (uint64_t)root->index | 2ull << 32 | 0x52ull << 40);
+    EXPECT_EQ((uint32_t)hvf_annot_args[2], 0x1234u);
+    EXPECT_EQ(hvf_annot_args[3], 5u);
     // the slot is busy: the next one waits
     EXPECT_EQ(child_call(a, HVCALL_POST_MESSAGE, &m, sizeof(m)), (uint64_t)HV_STATUS_SUCCESS);
     EXPECT_EQ(synic_queued(root), 1u);
@@ -277,6 +284,11 @@ TEST_F(HvPort, SignalEventSetsTheFlagAboveTheBase)
     std::memcpy(&w, hvf_ptr(SIEFP_GPA + 3 * 256), 4);
     EXPECT_EQ(w, 1u << 12);                         // base 10 + flag 2
     EXPECT_EQ(hvf_last_irq_vector, 0x53);
+    // the trace annotation: partition 1's VP, SINT 3, vector 0x53, flag 12 (annot_abi.h)
+    EXPECT_EQ(hvf_annot_kind, 6u);
+    EXPECT_EQ(hvf_annot_args[0], 1u);
+    EXPECT_EQ(hvf_annot_args[1] >> 32, 3u | 0x53u << 8);
+    EXPECT_EQ(hvf_annot_args[2], 12u);
     EXPECT_EQ(hvf_call(a.vp, &input, 11 | (4ull << 32), 0, nullptr),
               (uint64_t)HV_STATUS_INVALID_PARAMETER);    // flag count 4
     EXPECT_EQ(hvf_call(a.vp, &input, 11 | (1ull << 48), 0, nullptr),

@@ -215,4 +215,47 @@ TEST_F(HvSynicMsg, EventNeedsSynicSiefpAndUnmaskedSint)
     EXPECT_EQ(hvf_irq_count, 0u);
 }
 
+// The trace annotations (traces/annot_abi.h kinds 5 and 6): one per slot write with receiver,
+// SINT, vector, type, sender and a sequence number one higher than the previous message's;
+// one per event flag that goes 0 -> 1, none for a flag already set.
+TEST_F(HvSynicMsg, SlotWriteIsAnnotatedWithReceiverTypeSenderAndSequence)
+{
+    hvf_annot_count = 0;
+    struct hv_message a = msg(0x100, 1), b = msg(HVMSG_TIMER_EXPIRED, 2);
+    b.header.sender = 0x1234;
+    ASSERT_EQ(synic_post_message(vp, 3, &a), HV_STATUS_SUCCESS);
+    EXPECT_EQ(hvf_annot_count, 1u);
+    EXPECT_EQ(hvf_annot_kind, 5u);
+    EXPECT_EQ(hvf_annot_args[0], vp->part->id);
+    // VP index 31:0, SINT 3 at 39:32, vector 0x51 at 47:40, not queued (55:48 = 0)
+    EXPECT_EQ(hvf_annot_args[1], (uint64_t)vp->index | 3ull << 32 | 0x51ull << 40);
+    EXPECT_EQ((uint32_t)hvf_annot_args[2], 0x100u);
+    EXPECT_EQ(hvf_annot_args[3], 7u);                   // the header's sender
+    uint64_t seq = hvf_annot_args[2] >> 32;
+    ASSERT_EQ(synic_post_message(vp, 3, &b), HV_STATUS_SUCCESS);    // slot busy: queued
+    EXPECT_EQ(hvf_annot_count, 1u);                     // nothing written, nothing annotated
+    consume(3);
+    synic_eom(vp);
+    EXPECT_EQ(hvf_annot_count, 2u);
+    EXPECT_EQ(hvf_annot_kind, 5u);
+    EXPECT_EQ(hvf_annot_args[1], (uint64_t)vp->index | 3ull << 32 | 0x51ull << 40 | 1ull << 48);
+    EXPECT_EQ((uint32_t)hvf_annot_args[2], 0x80000010u);
+    EXPECT_EQ(hvf_annot_args[2] >> 32, (seq + 1) & 0xffffffffu);
+    EXPECT_EQ(hvf_annot_args[3], 0x1234u);
+}
+
+TEST_F(HvSynicMsg, EventFlagZeroToOneIsAnnotatedOnce)
+{
+    hvf_annot_count = 0;
+    ASSERT_EQ(synic_signal_event(vp, 3, 37), HV_STATUS_SUCCESS);
+    EXPECT_EQ(hvf_annot_count, 1u);
+    EXPECT_EQ(hvf_annot_kind, 6u);
+    EXPECT_EQ(hvf_annot_args[0], vp->part->id);
+    EXPECT_EQ(hvf_annot_args[1], (uint64_t)vp->index | 3ull << 32 | 0x51ull << 40);
+    EXPECT_EQ(hvf_annot_args[2], 37u);
+    EXPECT_EQ(hvf_annot_args[3], 0u);
+    ASSERT_EQ(synic_signal_event(vp, 3, 37), HV_STATUS_SUCCESS);     // already 1
+    EXPECT_EQ(hvf_annot_count, 1u);
+}
+
 } // namespace

@@ -156,7 +156,7 @@ TEST(TraceWriter, PacketLayoutByteByByte)
     std::string meta(reinterpret_cast<const char *>(slurp(dir + "/metadata").data()),
                      slurp(dir + "/metadata").size());
     EXPECT_EQ(meta.rfind("/* CTF 1.8 */", 0), 0u);
-    EXPECT_NE(meta.find("hvsim_schema = 2;"), std::string::npos);
+    EXPECT_NE(meta.find("hvsim_schema = 3;"), std::string::npos);
     EXPECT_NE(meta.find("freq = 1000000000000;"), std::string::npos);
     EXPECT_NE(meta.find("CPUID = 10,"), std::string::npos);        // SDM Appendix C
     EXPECT_NE(meta.find("EPT_VIOLATION = 48,"), std::string::npos);
@@ -203,7 +203,7 @@ TEST(TraceReader, RoundTripMergedInTimeOrder)
     ASSERT_NE(r, nullptr) << err2;
     EXPECT_STREQ(trace_reader_env(r, "kernel_sha256"), "abc");
     EXPECT_STREQ(trace_reader_env(r, "config"), "cpus = 2\nmem = \"64M\"");
-    EXPECT_STREQ(trace_reader_env(r, "hvsim_schema"), "2");
+    EXPECT_STREQ(trace_reader_env(r, "hvsim_schema"), "3");
     EXPECT_EQ(trace_reader_env(r, "nope"), nullptr);
     ASSERT_EQ(trace_reader_nstreams(r), 3u);
     EXPECT_STREQ(trace_reader_stream_name(r, 0), "lp0");
@@ -327,12 +327,12 @@ TEST(TraceReader, ErrorsNameFileAndOffset)
     spit(dir + "/lp0", good);
     std::vector<uint8_t> meta = slurp(dir + "/metadata");
     std::string m(meta.begin(), meta.end());
-    size_t at = m.find("hvsim_schema = 2;");
+    size_t at = m.find("hvsim_schema = 3;");
     ASSERT_NE(at, std::string::npos);
     m[at + 15] = '7';
     spit(dir + "/metadata", std::vector<uint8_t>(m.begin(), m.end()));
     read_all(dir, &e);
-    EXPECT_NE(e.find("hvsim_schema = 7, expected 2"), std::string::npos) << e;
+    EXPECT_NE(e.find("hvsim_schema = 7, expected 3"), std::string::npos) << e;
 
     spit(dir + "/metadata", std::vector<uint8_t>{ 'h', 'i' });
     read_all(dir, &e);

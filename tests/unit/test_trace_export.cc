@@ -163,9 +163,11 @@ TEST(TraceExport, CsvHeaderAndCells)
               "port,size,write,value,"                                      // pio
               "addr,"                                                       // mmio
               "a0,a1,a2,a3,"                                                // annotation
-              "uart,byte,insns");                                           // input_serial
+              "uart,byte,insns,"                                            // input_serial
+              "dst_partition,dst_vp,sint,msg_type,sender,seq,queued,"       // synic_message
+              "flag");                                                      // synic_event
     std::vector<std::string> head = split(lines[0], ',');
-    ASSERT_EQ(head.size(), 6u + 49u);
+    ASSERT_EQ(head.size(), 6u + 57u);
     auto cell = [&](unsigned row, const char *col) {
         std::vector<std::string> c = split(lines[row], ',');
         EXPECT_EQ(c.size(), head.size()) << lines[row];
