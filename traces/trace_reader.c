@@ -341,7 +341,8 @@ static struct trace_reader *finish_open(struct trace_reader *r, const char *meta
                                         char *err, size_t errlen)
 {
     if (parse_meta(r, meta, mlen) == 0) {
-        qsort(r->s, r->n, sizeof *r->s, stream_cmp);
+        if (r->n)   /* r->s is NULL without streams: qsort's pointer must not be (C11 7.22.5) */
+            qsort(r->s, r->n, sizeof *r->s, stream_cmp);
         for (unsigned k = 0; k < r->n; k++)
             if (decode_next(r, &r->s[k], k) != 0)
                 break;

@@ -12,27 +12,9 @@
 # Meanwhile the normal child must run to its end, the root must delete both and power off (ACPI
 # soft-off, exit status 0), and the hypervisor must not panic.
 # Runs from the build directory (as `make check` does).
-hvsim=./hvsim
-src=${srcdir:-.}
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-pass() { echo "PASS check-hostile: $*"; }
-bad() { echo "FAIL check-hostile: $*"; fail=1; }
-for f in hv/hvsim-hv.elf partitions/root/root.elf partitions/child/child.elf; do
-    [ -f "$f" ] || { bad "$f is not built"; exit 1; }
-done
-timeout 600 "$hvsim" run "$src/scenarios/hostile.cfg" --max-insns 4000M </dev/null \
-    >"$tmp/out" 2>"$tmp/err"
-st=$?
-if [ "$st" -eq 0 ] && grep -q '^stopped .*ACPI soft-off' "$tmp/err"; then
-    pass "the run ends by ACPI soft-off"
-else
-    bad "exit status $st, $(grep '^stopped' "$tmp/err")"
-fi
-expect() {
-    if grep -qxF -- "$1" "$tmp/out"; then pass "$1"; else bad "missing line: $1"; fi
-}
+CHECK=check-hostile
+. "${srcdir:-.}/tests/build/scenario_lib.sh"
+scenario_run "$src/scenarios/hostile.cfg"
 h="[hostile] child hostile: hostile:"
 expect "$h CreatePartition: ACCESS_DENIED"
 expect "$h DepositMemory into itself: ACCESS_DENIED"
@@ -55,7 +37,7 @@ else
 fi
 expect "[normal] child normal: compute: 2262 primes below 20000, sum 21171191"
 expect "[normal] child normal: done"
-expect "root: summary: normal (partition 2): finished, status 0; 3 messages; deleted: SUCCESS"
+expect_summary normal 2 3
 expect "root: summary: hostile (partition 3): stopped: read of GPA 0x7000000 outside its memory; 0 messages; deleted: SUCCESS"
-if grep -q 'PANIC' "$tmp/out" "$tmp/err"; then bad "a hypervisor panic"; else pass "no panic"; fi
+expect_no_panic
 exit $fail

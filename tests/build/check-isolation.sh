@@ -11,24 +11,9 @@
 #   - no read-back of its MSRs, XCR0 or SWAPGS'd GS base differs from what it wrote;
 # and the root deletes all three and powers off without a hypervisor panic.
 # Runs from the build directory (as `make check` does).
-hvsim=./hvsim
-src=${srcdir:-.}
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-pass() { echo "PASS check-isolation: $*"; }
-bad() { echo "FAIL check-isolation: $*"; fail=1; }
-for f in hv/hvsim-hv.elf partitions/root/root.elf partitions/child/child.elf; do
-    [ -f "$f" ] || { bad "$f is not built"; exit 1; }
-done
-timeout 600 "$hvsim" run "$src/scenarios/isolation.cfg" --max-insns 4000M </dev/null \
-    >"$tmp/out" 2>"$tmp/err"
-st=$?
-if [ "$st" -eq 0 ] && grep -q '^stopped .*ACPI soft-off' "$tmp/err"; then
-    pass "the run ends by ACPI soft-off"
-else
-    bad "exit status $st, $(grep '^stopped' "$tmp/err")"
-fi
+CHECK=check-isolation
+. "${srcdir:-.}/tests/build/scenario_lib.sh"
+scenario_run "$src/scenarios/isolation.cfg"
 for c in "iso-a 2 a" "iso-b 3 b" "iso-c 4 a"; do
     set -- $c
     line=$(grep "^\[$1\] child $1: xstate: " "$tmp/out")
@@ -37,11 +22,7 @@ for c in "iso-a 2 a" "iso-b 3 b" "iso-c 4 a"; do
     else
         bad "$1 (partition $2): '$line'"
     fi
-    if grep -qxF "root: summary: $1 (partition $2): finished, status 0; 0 messages; deleted: SUCCESS" "$tmp/out"; then
-        pass "$1 finished and deleted"
-    else
-        bad "$1 summary: $(grep "summary: $1 " "$tmp/out")"
-    fi
+    expect_summary "$1" "$2" 0
 done
-if grep -q 'PANIC' "$tmp/out" "$tmp/err"; then bad "a hypervisor panic"; else pass "no panic"; fi
+expect_no_panic
 exit $fail
