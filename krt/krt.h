@@ -1,6 +1,7 @@
 /* krt.h — the freestanding runtime of the target world's product code (hv/, partitions/):
  * string functions, formatted output, a spinlock, and (through the headers included at the end)
- * x86 instruction helpers (krt/x86.h) and the ELF64 validator (krt/elf64.h).
+ * x86 instruction helpers (krt/x86.h), the ELF64 validator (krt/elf64.h) and the MOV decoder
+ * (krt/x86_mov.h).
  * docs/HYPERVISOR.md "Layout".
  *
  * Two worlds:
@@ -89,5 +90,6 @@ static inline void krt_unlock(struct krt_spinlock *l)
 
 #include "krt/x86.h"
 #include "krt/elf64.h"
+#include "krt/x86_mov.h"
 
 #endif

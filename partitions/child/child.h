@@ -48,5 +48,7 @@ void wl_xstate_run(uint64_t my_id);
 void wl_xstate_report(void);
 /* wl_apic.c: the virtual local APIC's checks (VP vp_index) */
 void wl_apic(uint32_t vp_index);
+/* wl_mmio.c: the device page the root emulates (partitions/root/mmio_emul.h) */
+void wl_mmio(void);
 
 #endif

@@ -11,7 +11,8 @@
  * when a hypervisor is present (under `hvsim exec` RDI is the RAM size, not a pointer).
  * Workloads: compute (a sieve of Eratosthenes: pi(20000) = 2262 and the sum of those primes,
  * 21171191, are known values), timer (wl_timer.c), message (wl_message.c), smp (smp.c: every
- * VP sums a share of the primes below two million), hostile (wl_hostile.c).
+ * VP sums a share of the primes below two million), hostile (wl_hostile.c), then xstate's
+ * result, apic (wl_apic.c) and mmio (wl_mmio.c: the device page the root emulates).
  */
 #include "krt/krt.h"
 #include "partitions/child/child.h"
@@ -147,6 +148,8 @@ void child_main(const char *cmdline)
         wl_xstate_report();
     if (child_has_item(wl, "apic"))
         wl_apic(0);
+    if (child_has_item(wl, "mmio"))
+        wl_mmio();
     child_smp_park();
     kcon_printf("child %s: done\n", child_name);
     child_exit(0);

@@ -169,6 +169,7 @@ static const struct {
     { "hostile", PARTCFG_WL_HOSTILE },
     { "xstate", PARTCFG_WL_XSTATE },
     { "apic", PARTCFG_WL_APIC },
+    { "mmio", PARTCFG_WL_MMIO },
 };
 #define N_WORKLOAD_ITEMS (sizeof workload_items / sizeof workload_items[0])
 
@@ -313,8 +314,8 @@ static int key_line(struct pc_state *st, struct pc_str s, uint32_t line)
     default:
         if (!parse_workload(val, &p->workload))
             return fail(st->err, line,
-                        "workload items compute, timer, message, smp, hostile, xstate or apic "
-                        "separated by commas", 0);
+                        "workload items compute, timer, message, smp, hostile, xstate, apic or "
+                        "mmio separated by commas", 0);
         return 0;
     }
 }

@@ -38,6 +38,7 @@
 #define PARTCFG_WL_SMP     16u         /* every VP sums a share of the primes (docs/HYPERVISOR.md) */
 #define PARTCFG_WL_XSTATE  32u         /* XCR0 and syscall MSRs kept across slices (wl_xstate.c) */
 #define PARTCFG_WL_APIC    64u         /* the virtual local APIC checked from a child (wl_apic.c) */
+#define PARTCFG_WL_MMIO    128u        /* the device page the root emulates (wl_mmio.c) */
 
 struct partcfg_part {
     char name[PARTCFG_NAME_MAX + 1];

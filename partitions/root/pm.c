@@ -139,6 +139,7 @@ uint32_t pm_start_all(struct pm *pm)
     for (uint32_t k = 0; k < pm->n; k++) {
         struct pm_child *c = &pm->child[k];
         com_emul_reset(&c->com, COM_EMUL_COM1);
+        mmio_emul_reset(&c->mmio);
         if (start_child(pm, c)) {
             running++;
             continue;

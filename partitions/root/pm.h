@@ -15,11 +15,11 @@
  * Intercepts arrive on every root VP (hv/synic/intercept.c: a child VP's intercepts go to the
  * root VP on the same LP): VP k sets up its own SynIC (pm_synic_init(k): its own SIMP and SIEFP
  * pages) and handles the messages of its own SINT 0 slot with pm_poll, VP 0 from the main loop,
- * VPs 1..n-1 from pm_ap_loop. The child table (state, why, COM1, line buffer, message counts)
- * and the per-VP counters are shared: every access after pm_attach is under pm_lock. A child
- * becomes PM_RUNNING (under the lock) before its first VP starts, so its first intercept,
- * wherever it arrives, finds it. A VP other than 0 that ends a child wakes VP 0 (IPI
- * PM_WAKE_VECTOR), which alone decides the shutdown, keeps the message ports (SINT
+ * VPs 1..n-1 from pm_ap_loop. The child table (state, why, COM1, device page, line buffer,
+ * message counts) and the per-VP counters are shared: every access after pm_attach is under
+ * pm_lock. A child becomes PM_RUNNING (under the lock) before its first VP starts, so its
+ * first intercept, wherever it arrives, finds it. A VP other than 0 that ends a child wakes
+ * VP 0 (IPI PM_WAKE_VECTOR), which alone decides the shutdown, keeps the message ports (SINT
  * PM_PORT_SINT) and deletes the children.
  *
  * Invariants: a child's RAM is never handed to another child or deposited; the root never
@@ -34,6 +34,7 @@
 #include "partitions/root/com_emul.h"
 #include "partitions/root/intercept.h"
 #include "partitions/root/mb2info.h"
+#include "partitions/root/mmio_emul.h"
 #include "partitions/root/palloc.h"
 #include "partitions/root/partcfg.h"
 
@@ -57,6 +58,7 @@ struct pm_child {
     enum pm_state state;
     char cmdline[128];
     struct com_emul com;            /* its COM1 */
+    struct mmio_emul mmio;          /* its device page (mmio_emul.h) */
     struct pm_linebuf line;         /* its console line being assembled */
     uint32_t port_id, conn_id;      /* its message port in the root and its connection, or 0 */
     uint32_t messages;              /* messages received on its port */

@@ -4,6 +4,7 @@
 #include "partitions/root/pm_image.h"
 
 #include "krt/krt.h"
+#include "partitions/root/mmio_emul.h"
 
 #define PTE_P   0x1ull
 #define PTE_RW  0x2ull
@@ -13,12 +14,15 @@
 
 /* Page-table pages for identity-mapping [0, size): PTs, PDs, PDPTs (one PML4 entry covers
  * 512 GiB: sizes are far below), the PML4; then a PD and a PT for the APIC page (its PDPT entry,
- * 3, is beyond the RAM's: memory is at most 1 GiB). */
+ * 3, is beyond the RAM's: memory is at most 1 GiB) and a PT for the device page (the same PD:
+ * both are in the 4th GiB). */
+_Static_assert(PM_APIC_GPA >> 30 == 3 && MMIO_EMUL_GPA >> 30 == 3 &&
+               (PM_APIC_GPA >> 21) != (MMIO_EMUL_GPA >> 21), "one PD, two PTs");
 static uint64_t table_pages(uint64_t size)
 {
     uint64_t pages = (size + PAGE - 1) / PAGE;
     uint64_t pts = (pages + 511) / 512, pds = (pts + 511) / 512;
-    return pts + pds + 1 + 1 + 2;
+    return pts + pds + 1 + 1 + 3;
 }
 
 static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
@@ -61,6 +65,12 @@ static uint64_t write_tables(uint8_t *mem, uint64_t size, uint64_t tables)
     put64(mem + apd + ((PM_APIC_GPA >> 21) & 511) * 8, apt | PTE_P | PTE_RW);
     put64(mem + apt + ((PM_APIC_GPA >> 12) & 511) * 8,
           PM_APIC_GPA | PTE_P | PTE_RW | PTE_PCD | PTE_PWT);
+    /* the device page the root emulates (mmio_emul.h), identity, supervisor, RW, PCD | PWT (UC:
+     * every access reaches the device, SDM Vol. 3 13.3) */
+    uint64_t dpt = apt + PAGE;
+    put64(mem + apd + ((MMIO_EMUL_GPA >> 21) & 511) * 8, dpt | PTE_P | PTE_RW);
+    put64(mem + dpt + ((MMIO_EMUL_GPA >> 12) & 511) * 8,
+          MMIO_EMUL_GPA | PTE_P | PTE_RW | PTE_PCD | PTE_PWT);
     return pml4;
 }
 

@@ -11,7 +11,9 @@
  *   0x3000 .. tables   the ELF's PT_LOAD segments (at their physical addresses)
  *   tables .. size - vps * PM_STACK_SIZE   PTs, PDs, PDPT, PML4: GVA = GPA for [0x1000, size),
  *            4 KiB pages; then one PD and one PT for the local APIC page: GVA 0xFEE00000 ->
- *            GPA 0xFEE00000, supervisor, RW, PCD | PWT (SDM Vol. 3 11.4.1: strong uncacheable)
+ *            GPA 0xFEE00000, supervisor, RW, PCD | PWT (SDM Vol. 3 11.4.1: strong uncacheable);
+ *            then one PT for the device page the root emulates (mmio_emul.h): GVA 0xF0000000 ->
+ *            GPA 0xF0000000, supervisor, RW, PCD | PWT
  *   size - (k + 1) * PM_STACK_SIZE .. size - k * PM_STACK_SIZE   VP k's initial stack
  *            (RSP = size - k * PM_STACK_SIZE; VP 0's is the top 64 KiB)
  *

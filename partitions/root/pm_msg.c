@@ -21,8 +21,10 @@
  *
  * A child ends by writing the debug-exit port (finished, with the value as its status); an MSR
  * intercept (HVMSG_X64_MSR_INTERCEPT) is completed (a read gives 0, a write is ignored) and
- * printed; any other intercept (an access outside its memory: HVMSG_UNMAPPED_GPA; an exception
- * or unsupported-feature message) stops it: its VP stays suspended and the reason is kept for the
+ * printed; an access to its device page (HVMSG_UNMAPPED_GPA at MMIO_EMUL_GPA, mmio_emul.h) is
+ * emulated and completed (the destination register and RIP); any other intercept (an access
+ * elsewhere outside its memory; an exception or unsupported-feature message), or a device-page
+ * access mmio_emul refuses, stops it: its VP stays suspended and the reason is kept for the
  * summary. Nothing is deleted before every child has ended (pm_shutdown). Messages on a port
  * (sender = the port id, TLFS 11.10) are printed as `pm: NAME: message K (type T): "text"`.
  */
@@ -190,14 +192,70 @@ static void handle_msr(struct pm_child *c, const struct hv_message *m)
     }
 }
 
+/* HVMSG_UNMAPPED_GPA in the child's device page (mmio_emul.h): decode the message's
+ * instruction bytes, read the source register (a store) or the register to merge into (an 8/16-bit
+ * load) with GetVpRegisters, perform the access, then SetVpRegisters of the destination register
+ * (a load), RIP past the instruction and HvRegisterInterceptSuspend = 0. A DATA byte goes to the
+ * child's console line like its COM1 output. Anything mmio_emul refuses stops the child. */
+static void handle_mmio(struct pm_child *c, const struct hv_message *m)
+{
+    struct mmio_emul_req rq;
+    struct mmio_emul_result res;
+    char why[72];
+    uint64_t reg = 0;
+    if (mmio_emul_decode((const uint8_t *)m->payload, m->header.payload_size, &rq, why,
+                         sizeof why) < 0)
+        goto stop;
+    if (rq.need_reg) {
+        union hv_register_value v;
+        uint16_t st = winhv_get_vp_registers(c->id, rq.vp, &rq.reg_name, &v, 1);
+        if (st != HV_STATUS_SUCCESS) {
+            krt_snprintf(why, sizeof why, "GetVpRegisters failed: %s", winhv_status_name(st));
+            goto stop;
+        }
+        reg = v.reg64;
+    }
+    if (mmio_emul_access(&c->mmio, &rq, reg, &res, why, sizeof why) < 0)
+        goto stop;
+    char line[PM_LINE_MAX + 1];
+    if (res.has_out && pm_line_put(&c->line, res.out, line))
+        kcon_printf("[%s] %s\n", c->cfg->name, line);
+    struct hv_register_assoc regs[3] = { 0 };
+    unsigned n = 0;
+    if (res.set_reg) {
+        regs[n].name = rq.reg_name;
+        regs[n++].value.reg64 = res.reg_value;
+    }
+    regs[n].name = HV_X64_REGISTER_RIP;
+    regs[n++].value.reg64 = rq.next_rip;
+    regs[n].name = HV_REGISTER_INTERCEPT_SUSPEND;
+    regs[n++].value.reg64 = 0;
+    uint16_t st = winhv_set_vp_registers(c->id, rq.vp, regs, n);
+    if (st != HV_STATUS_SUCCESS) {
+        kcon_printf("pm: %s: resuming VP %u failed: %s\n", c->cfg->name, rq.vp,
+                    winhv_status_name(st));
+        stop_child(c, PM_FAILED, "could not be resumed");
+    }
+    return;
+stop:
+    kcon_printf("pm: %s: device page: %s (VP %u, RIP 0x%llx): stopped\n", c->cfg->name, why,
+                rq.vp, (unsigned long long)rq.rip);
+    stop_child(c, PM_FAILED, why);
+}
+
 /* HVMSG_UNMAPPED_GPA / HVMSG_GPA_INTERCEPT: the child touched a GPA outside its RAM (its RAM is
- * all that is mapped). The design stops it: no device is emulated behind memory. */
+ * all that is mapped). Its device page is emulated (handle_mmio); any other GPA stops it. */
 static void handle_gpa(struct pm_child *c, const struct hv_message *m)
 {
     struct hv_x64_memory_intercept_message mi;
     memset(&mi, 0, sizeof mi);
     memcpy(&mi, m->payload, m->header.payload_size < sizeof mi ? m->header.payload_size
                                                                 : sizeof mi);
+    if (m->header.message_type == HVMSG_UNMAPPED_GPA &&
+        mmio_emul_owns(mi.guest_physical_address)) {
+        handle_mmio(c, m);
+        return;
+    }
     static const char *const access[] = { "read", "write", "execute" };
     const char *a = mi.header.intercept_access_type < 3 ? access[mi.header.intercept_access_type]
                                                         : "access";

@@ -91,10 +91,10 @@ TEST(PmImage, PageTablesIdentityMap)
     for (uint64_t size : { 16 * MiB, 2 * MiB + 0x5000, 1 * MiB }) {
         Built b = build(size, child_elf(0x3000, 0x1000));
         ASSERT_EQ(b.rc, 0) << b.err;
-        // 16 MiB: 4096 pages -> 8 PTs, 1 PD, 1 PDPT, 1 PML4, then the APIC page's PD and PT,
-        // below the 64 KiB stack.
+        // 16 MiB: 4096 pages -> 8 PTs, 1 PD, 1 PDPT, 1 PML4, then the APIC page's PD and PT and
+        // the device page's PT, below the 64 KiB stack.
         uint64_t pages = size / 4096, pts = (pages + 511) / 512;
-        EXPECT_EQ(b.img.tables, size - PM_STACK_SIZE - (pts + 1 + 1 + 1 + 2) * 4096) << size;
+        EXPECT_EQ(b.img.tables, size - PM_STACK_SIZE - (pts + 1 + 1 + 1 + 3) * 4096) << size;
         EXPECT_EQ(b.img.cr3, b.img.tables + (pts + 2) * 4096);
         EXPECT_EQ(walk(b.mem, b.img.cr3, 0), ~0ull) << "page 0 is not mapped";
         EXPECT_EQ(walk(b.mem, b.img.cr3, 0xFFF), ~0ull);
@@ -107,6 +107,10 @@ TEST(PmImage, PageTablesIdentityMap)
         EXPECT_EQ(walk(b.mem, b.img.cr3, 0xFEDFF000ull), ~0ull);
         EXPECT_EQ(walk(b.mem, b.img.cr3, 0xBEE00000ull), ~0ull);
         EXPECT_EQ(walk(b.mem, b.img.cr3, 1ull << 39), ~0ull);
+        // the device page the root emulates (mmio_emul.h), identity, and nothing around it
+        EXPECT_EQ(walk(b.mem, b.img.cr3, 0xF0000000ull + 0x10), 0xF0000010ull);
+        EXPECT_EQ(walk(b.mem, b.img.cr3, 0xF0001000ull), ~0ull);
+        EXPECT_EQ(walk(b.mem, b.img.cr3, 0xEFFFF000ull), ~0ull);
     }
 }
 
@@ -215,7 +219,7 @@ TEST(PmImage, StacksPerVp)
     ASSERT_EQ(b.rc, 0) << b.err;
     EXPECT_EQ(b.img.vps, 3u);
     uint64_t pts = (16 * MiB / 4096 + 511) / 512;
-    EXPECT_EQ(b.img.tables, 16 * MiB - 3 * PM_STACK_SIZE - (pts + 1 + 1 + 1 + 2) * 4096);
+    EXPECT_EQ(b.img.tables, 16 * MiB - 3 * PM_STACK_SIZE - (pts + 1 + 1 + 1 + 3) * 4096);
     for (uint32_t k = 0; k < 3; k++) {
         hv_initial_vp_context c;
         pm_image_initial_context(&b.img, k, &c);
@@ -247,6 +251,12 @@ TEST(PmImage, StacksPerVp)
         e = rd64(b.mem, (e & ~0xFFFull) + ((0xFEE00000ull >> (12 + 9 * level)) & 511) * 8);
     uint64_t pte = rd64(b.mem, (e & 0x000FFFFFFFFFF000ull) + ((0xFEE00000ull >> 12) & 511) * 8);
     EXPECT_EQ(pte, 0xFEE00000ull | 0x1 | 0x2 | 0x8 | 0x10);
+    // the device page's PTE: the same bits (uncacheable: every access reaches the device)
+    e = b.img.cr3;
+    for (int level = 3; level > 0; level--)
+        e = rd64(b.mem, (e & ~0xFFFull) + ((0xF0000000ull >> (12 + 9 * level)) & 511) * 8);
+    pte = rd64(b.mem, (e & 0x000FFFFFFFFFF000ull) + ((0xF0000000ull >> 12) & 511) * 8);
+    EXPECT_EQ(pte, 0xF0000000ull | 0x1 | 0x2 | 0x8 | 0x10);
     // VP counts outside 1..16 and memory without room for the stacks are refused
     EXPECT_EQ(build(16 * MiB, child_elf(), "x", 0).rc, -1);
     EXPECT_EQ(build(16 * MiB, child_elf(), "x", 17).rc, -1);

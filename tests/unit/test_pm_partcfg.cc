@@ -149,7 +149,7 @@ TEST(PmPartcfg, VpsAndWorkload)
                              "compute timer" })
         EXPECT_EQ(error_of(std::string("[partition a]\nworkload=") + bad + "\n"),
                   "partcfg:2: expected workload items compute, timer, message, smp, hostile, "
-                  "xstate or apic separated by commas")
+                  "xstate, apic or mmio separated by commas")
             << bad;
     Parsed p = parse("[partition a]\nimage=c\nmemory=1M\nworkload=message,message\n");
     ASSERT_EQ(p.rc, 0);
@@ -165,6 +165,12 @@ TEST(PmPartcfg, VpsAndWorkload)
     Parsed h = parse("[partition h]\nimage=c\nmemory=1M\nworkload = hostile, compute\n");
     ASSERT_EQ(h.rc, 0);
     EXPECT_EQ(h.cfg.part[0].workload, (uint32_t)(PARTCFG_WL_HOSTILE | PARTCFG_WL_COMPUTE));
+    // mmio: its own bit, written back last (after apic)
+    Parsed m = parse("[partition m]\nimage=c\nmemory=1M\nworkload = mmio,compute\n");
+    ASSERT_EQ(m.rc, 0);
+    EXPECT_EQ(m.cfg.part[0].workload, (uint32_t)(PARTCFG_WL_MMIO | PARTCFG_WL_COMPUTE));
+    partcfg_workload_text(m.cfg.part[0].workload, wl, sizeof wl);
+    EXPECT_STREQ(wl, "compute,mmio");
 }
 
 TEST(PmPartcfg, StructureErrors)
