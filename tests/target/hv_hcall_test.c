@@ -20,7 +20,6 @@
  * the child, the SIMP and SIEFP pages. Vectors 0x52-0x58 count their interrupts and record the
  * reference time of each (handlers send the xAPIC EOI).
  */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +29,7 @@
 #include "krt/x86.h"
 #include "partitions/lib/kcon.h"
 #include "partitions/lib/winhv.h"
+#include "tests/target/hv_check.h"
 
 void root_main(uint32_t magic, uint32_t info);
 void root_idt_init(void);
@@ -57,29 +57,11 @@ static uint8_t child_page[HV_PAGE_SIZE] __attribute__((aligned(HV_PAGE_SIZE)));
 static struct hv_message_page simp __attribute__((aligned(HV_PAGE_SIZE)));
 static uint8_t siefp[HV_PAGE_SIZE] __attribute__((aligned(HV_PAGE_SIZE)));
 
-static unsigned n_pass, n_fail;
 
-static void check(bool ok, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void check(bool ok, const char *name, const char *fmt, ...)
-{
-    if (ok) {
-        n_pass++;
-        kcon_printf("PASS %s\n", name);
-        return;
-    }
-    n_fail++;
-    char buf[160];
-    va_list ap;
-    va_start(ap, fmt);
-    krt_vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    kcon_printf("FAIL %s: %s\n", name, buf);
-}
 
 static void check_st(uint16_t got, uint16_t want, const char *name)
 {
-    check(got == want, name, "status 0x%x (%s), want 0x%x (%s)", got, winhv_status_name(got),
+    hv_check(got == want, name, "status 0x%x (%s), want 0x%x (%s)", got, winhv_status_name(got),
           want, winhv_status_name(want));
 }
 
@@ -192,7 +174,7 @@ static void test_dispatcher(void)
     uint64_t r = raw(hv_hypercall_input(gid, 0, 0, 0), 0, gpa(out_page));
     uint64_t id;
     memcpy(&id, out_page, 8);
-    check(winhv_status(r) == HV_STATUS_SUCCESS && id == ROOT_ID,
+    hv_check(winhv_status(r) == HV_STATUS_SUCCESS && id == ROOT_ID,
           "dispatch: GetPartitionId (memory form, output only) = 1", "status 0x%x id %llu",
           winhv_status(r), (unsigned long long)id);
     check_st(winhv_status(raw(0x7FFF, gpa(in_pages[0]), gpa(out_page))),
@@ -237,7 +219,7 @@ static void test_dispatcher(void)
     memset(out_page, 0xAA, 8);
     r = raw(gpi, gpa(in_pages[0]), gpa(out_page));
     memcpy(&v, out_page, 8);
-    check(winhv_status(r) == HV_STATUS_SUCCESS && (v & HV_PRIV_CREATE_PARTITIONS) &&
+    hv_check(winhv_status(r) == HV_STATUS_SUCCESS && (v & HV_PRIV_CREATE_PARTITIONS) &&
               (v & HV_PRIV_CPU_MANAGEMENT),
           "dispatch: GetPartitionProperty(root, PRIVILEGE_FLAGS) has CreatePartitions and "
           "CpuManagement", "status 0x%x value 0x%llx", winhv_status(r), (unsigned long long)v);
@@ -336,7 +318,7 @@ static void test_partitions(void)
     memcpy(cp.name, "hcall-child", 12);
     uint16_t st = slow(HVCALL_CREATE_PARTITION, &cp, sizeof cp);
     memcpy(&child, out_page, 8);
-    check(st == HV_STATUS_SUCCESS && child == 2, "create: LAPIC_ENABLED gives id 2 (the first child)",
+    hv_check(st == HV_STATUS_SUCCESS && child == 2, "create: LAPIC_ENABLED gives id 2 (the first child)",
           "status 0x%x id %llu", st, (unsigned long long)child);
     if (st != HV_STATUS_SUCCESS)
         return;
@@ -358,7 +340,7 @@ static void test_partitions(void)
 
     uint64_t v = ~0ull;
     st = get_prop(child, HV_PARTITION_PROPERTY_PRIVILEGE_FLAGS, &v);
-    check(st == HV_STATUS_SUCCESS && (v & HV_PRIV_ACCESS_PARTITION_ID) &&
+    hv_check(st == HV_STATUS_SUCCESS && (v & HV_PRIV_ACCESS_PARTITION_ID) &&
               (v & HV_PRIV_POST_MESSAGES) && !(v & HV_PRIV_CREATE_PARTITIONS) &&
               !(v & HV_PRIV_CPU_MANAGEMENT) && !(v & HV_PRIV_ACCESS_MEMORY_POOL),
           "property: a child's privileges: AccessPartitionId, PostMessages, never "
@@ -376,7 +358,7 @@ static void test_partitions(void)
     check_st(set_prop(child, HV_PARTITION_PROPERTY_HVSIM_VP_LIMIT, 2), HV_STATUS_SUCCESS,
              "property: VP limit 2 while created");
     st = get_prop(child, HV_PARTITION_PROPERTY_HVSIM_VP_LIMIT, &v);
-    check(st == HV_STATUS_SUCCESS && v == 2, "property: VP limit reads back 2",
+    hv_check(st == HV_STATUS_SUCCESS && v == 2, "property: VP limit reads back 2",
           "status 0x%x value %llu", st, (unsigned long long)v);
     check_st(set_prop(child, 0x00012345, 1), HV_STATUS_UNKNOWN_PROPERTY,
              "property: set an unknown property code");
@@ -394,23 +376,23 @@ static void test_partitions(void)
     uint64_t r = rep8(HVCALL_DEPOSIT_MEMORY, &dh, sizeof dh, pfns, N_DEPOSIT);
     uint32_t start = (uint32_t)((last_rcx & HV_HYPERCALL_REP_START_MASK) >>
                                 HV_HYPERCALL_REP_START_OFFSET);
-    check(winhv_status(r) == HV_STATUS_SUCCESS && reps(r) == N_DEPOSIT,
+    hv_check(winhv_status(r) == HV_STATUS_SUCCESS && reps(r) == N_DEPOSIT,
           "deposit: 40 pages in one call: SUCCESS, 40 reps completed", "status 0x%x reps %u",
           winhv_status(r), reps(r));
-    check(start >= 16 && start < N_DEPOSIT,
+    hv_check(start >= 16 && start < N_DEPOSIT,
           "deposit: continued across exits (RCX's rep start advanced, budget 16)",
           "rep start in RCX %u", start);
     uint64_t bad[2] = { HV_IMAGE_GPA >> HV_PAGE_SHIFT, pfn(dep_pages[0]) };
     r = rep8(HVCALL_DEPOSIT_MEMORY, &dh, sizeof dh, &bad[0], 1);
-    check(winhv_status(r) == HV_STATUS_INVALID_PARAMETER && reps(r) == 0,
+    hv_check(winhv_status(r) == HV_STATUS_INVALID_PARAMETER && reps(r) == 0,
           "deposit: a page of the hypervisor's image", "status 0x%x reps %u", winhv_status(r),
           reps(r));
     r = rep8(HVCALL_DEPOSIT_MEMORY, &dh, sizeof dh, &bad[1], 1);
-    check(winhv_status(r) == HV_STATUS_INVALID_PARAMETER && reps(r) == 0,
+    hv_check(winhv_status(r) == HV_STATUS_INVALID_PARAMETER && reps(r) == 0,
           "deposit: a page already deposited", "status 0x%x reps %u", winhv_status(r), reps(r));
     uint64_t mixed[2] = { pfn(dep_pages[N_DEPOSIT]), pfn(dep_pages[0]) };
     r = rep8(HVCALL_DEPOSIT_MEMORY, &dh, sizeof dh, mixed, 2);
-    check(winhv_status(r) == HV_STATUS_INVALID_PARAMETER && reps(r) == 1,
+    hv_check(winhv_status(r) == HV_STATUS_INVALID_PARAMETER && reps(r) == 1,
           "deposit: [fresh, already deposited]: INVALID_PARAMETER after 1 rep",
           "status 0x%x reps %u", winhv_status(r), reps(r));
     struct hv_input_deposit_memory dbad = { 0x77 };
@@ -434,7 +416,7 @@ static void test_partitions(void)
     bool in_range = true;
     for (unsigned i = 0; i < 2; i++)
         in_range &= w[i] >= pfn(dep_pages[0]) && w[i] <= pfn(dep_pages[N_DEPOSIT]);
-    check(winhv_status(r) == HV_STATUS_SUCCESS && reps(r) == 2 && in_range && w[0] != w[1],
+    hv_check(winhv_status(r) == HV_STATUS_SUCCESS && reps(r) == 2 && in_range && w[0] != w[1],
           "withdraw: 2 pages, each one of those deposited", "status 0x%x reps %u pfns %llx %llx",
           winhv_status(r), reps(r), (unsigned long long)w[0], (unsigned long long)w[1]);
 
@@ -446,7 +428,7 @@ static void test_partitions(void)
                                                        HV_MAP_GPA_EXECUTABLE, 0 };
     uint64_t src = pfn(child_page);
     r = rep8(HVCALL_MAP_GPA_PAGES, &mh, sizeof mh, &src, 1);
-    check(winhv_status(r) == HV_STATUS_SUCCESS && reps(r) == 1, "map: a root page at GPA 1000H",
+    hv_check(winhv_status(r) == HV_STATUS_SUCCESS && reps(r) == 1, "map: a root page at GPA 1000H",
           "status 0x%x reps %u", winhv_status(r), reps(r));
     struct hv_input_map_gpa_pages mw = mh;
     mw.map_flags = HV_MAP_GPA_WRITABLE;
@@ -457,7 +439,7 @@ static void test_partitions(void)
     mw.map_flags = HV_MAP_GPA_READABLE;
     uint64_t dsrc = pfn(dep_pages[3]);
     r = rep8(HVCALL_MAP_GPA_PAGES, &mw, sizeof mw, &dsrc, 1);
-    check(winhv_status(r) == HV_STATUS_INVALID_PARAMETER && reps(r) == 0,
+    hv_check(winhv_status(r) == HV_STATUS_INVALID_PARAMETER && reps(r) == 0,
           "map: a source page that is deposited (hypervisor memory)", "status 0x%x reps %u",
           winhv_status(r), reps(r));
     memcpy(in_pages[0] + 4, &mw, sizeof mw);
@@ -472,12 +454,12 @@ static void test_partitions(void)
     r = raw(hv_hypercall_input(HVCALL_UNMAP_GPA_PAGES, 0, 1, 0), gpa(in_pages[0]), 0);
     check_st(winhv_status(r), HV_STATUS_INVALID_PARAMETER, "unmap: a GPA that is not mapped");
     r = rep8(HVCALL_MAP_GPA_PAGES, &mw, sizeof mw, &src2, 1);      /* read-only at GPA 2000H */
-    check(winhv_status(r) == HV_STATUS_SUCCESS && reps(r) == 1, "map: read-only at GPA 2000H",
+    hv_check(winhv_status(r) == HV_STATUS_SUCCESS && reps(r) == 1, "map: read-only at GPA 2000H",
           "status 0x%x reps %u", winhv_status(r), reps(r));
     uh.target_gpa_base = 2;
     memcpy(in_pages[0], &uh, sizeof uh);
     r = raw(hv_hypercall_input(HVCALL_UNMAP_GPA_PAGES, 0, 1, 0), gpa(in_pages[0]), 0);
-    check(winhv_status(r) == HV_STATUS_SUCCESS && reps(r) == 1, "unmap: GPA 2000H",
+    hv_check(winhv_status(r) == HV_STATUS_SUCCESS && reps(r) == 1, "unmap: GPA 2000H",
           "status 0x%x reps %u", winhv_status(r), reps(r));
     r = raw(hv_hypercall_input(HVCALL_UNMAP_GPA_PAGES, 0, 1, 0), gpa(in_pages[0]), 0);
     check_st(winhv_status(r), HV_STATUS_INVALID_PARAMETER, "unmap: GPA 2000H again");
@@ -500,7 +482,7 @@ static void test_partitions(void)
              "registers: set RBX of the child's VP 0 (not started)");
     v = 0;
     st = get_reg(child, 0, HV_X64_REGISTER_RBX, &v);
-    check(st == HV_STATUS_SUCCESS && v == 0x1234567887654321ull,
+    hv_check(st == HV_STATUS_SUCCESS && v == 0x1234567887654321ull,
           "registers: RBX of the child's VP 0 reads back", "status 0x%x value 0x%llx", st,
           (unsigned long long)v);
     check_st(get_reg(child, 1, HV_X64_REGISTER_RBX, &v), HV_STATUS_INVALID_VP_INDEX,
@@ -525,7 +507,7 @@ static void test_partitions(void)
     check_st(part_slow(HVCALL_INITIALIZE_PARTITION, child), HV_STATUS_INVALID_PARTITION_ID,
              "initialize: a deleted partition");
     /* deletion gives the pool back to the root (scrubbed): its pages are root RAM again */
-    check(dep_pages[5][0] == 0 && dep_pages[5][4095] == 0,
+    hv_check(dep_pages[5][0] == 0 && dep_pages[5][4095] == 0,
           "delete: a deposited page is root memory again (readable, zero)", "bytes %x %x",
           dep_pages[5][0], dep_pages[5][4095]);
 }
@@ -583,9 +565,9 @@ static void test_synic(void)
     wrmsr(HV_X64_MSR_SINT0 + 4, V_EVT);
     wrmsr(HV_X64_MSR_SINT0 + 5, V_TMSG);
     wrmsr(HV_X64_MSR_SCONTROL, HV_SYNIC_CONTROL_ENABLE);
-    check(rdmsr(HV_X64_MSR_SVERSION) == HV_SYNIC_VERSION_1, "synic: SVERSION = 1", "0x%llx",
+    hv_check(rdmsr(HV_X64_MSR_SVERSION) == HV_SYNIC_VERSION_1, "synic: SVERSION = 1", "0x%llx",
           (unsigned long long)rdmsr(HV_X64_MSR_SVERSION));
-    check(rdmsr(HV_X64_MSR_SIMP) == (gpa(&simp) | 1) && rdmsr(HV_X64_MSR_SIEFP) == (gpa(siefp) | 1)
+    hv_check(rdmsr(HV_X64_MSR_SIMP) == (gpa(&simp) | 1) && rdmsr(HV_X64_MSR_SIEFP) == (gpa(siefp) | 1)
               && rdmsr(HV_X64_MSR_SINT0 + 3) == (V_MASK | HV_SYNIC_SINT_MASKED),
           "synic: SIMP, SIEFP, SINT3 read back", "SIMP 0x%llx", (unsigned long long)rdmsr(HV_X64_MSR_SIMP));
 
@@ -612,30 +594,30 @@ static void test_synic(void)
     volatile struct hv_message *slot = &simp.sint_message[2];
     check_st(post(0x2000, 0x100, "first", 8), HV_STATUS_SUCCESS, "post: the first message");
     irq_window();
-    check(slot->header.message_type == 0x100 && slot->header.payload_size == 8 &&
+    hv_check(slot->header.message_type == 0x100 && slot->header.payload_size == 8 &&
               slot->header.sender == 0x200 && !(slot->header.message_flags & 1) &&
               !strcmp((const char *)slot->payload, "first"),
           "post: the first message is in SINT2's slot (type, size, sender = port id, payload)",
           "type 0x%x size %u sender 0x%llx flags %x", slot->header.message_type,
           slot->header.payload_size, (unsigned long long)slot->header.sender,
           slot->header.message_flags);
-    check(irq_count[V_MSG] == 1, "post: SINT2's vector delivered once", "%u", irq_count[V_MSG]);
+    hv_check(irq_count[V_MSG] == 1, "post: SINT2's vector delivered once", "%u", irq_count[V_MSG]);
     check_st(post(0x2000, 0x101, "second", 8), HV_STATUS_SUCCESS,
              "post: the second message (slot busy) is accepted");
     irq_window();
-    check(slot->header.message_type == 0x100 && (slot->header.message_flags & HV_MESSAGE_FLAG_PENDING),
+    hv_check(slot->header.message_type == 0x100 && (slot->header.message_flags & HV_MESSAGE_FLAG_PENDING),
           "post: the slot keeps the first message and gets the message-pending flag",
           "type 0x%x flags %x", slot->header.message_type, slot->header.message_flags);
-    check(irq_count[V_MSG] == 1, "post: no interrupt for the waiting message", "%u",
+    hv_check(irq_count[V_MSG] == 1, "post: no interrupt for the waiting message", "%u",
           irq_count[V_MSG]);
     slot->header.message_type = HVMSG_NONE;
     wrmsr(HV_X64_MSR_EOM, 0);
     irq_window();
-    check(slot->header.message_type == 0x101 && !strcmp((const char *)slot->payload, "second")
+    hv_check(slot->header.message_type == 0x101 && !strcmp((const char *)slot->payload, "second")
               && !(slot->header.message_flags & HV_MESSAGE_FLAG_PENDING),
           "eom: the second message is delivered into the freed slot, no pending flag",
           "type 0x%x flags %x", slot->header.message_type, slot->header.message_flags);
-    check(irq_count[V_MSG] == 2, "eom: SINT2's vector delivered for it", "%u", irq_count[V_MSG]);
+    hv_check(irq_count[V_MSG] == 2, "eom: SINT2's vector delivered for it", "%u", irq_count[V_MSG]);
     slot->header.message_type = HVMSG_NONE;
     wrmsr(HV_X64_MSR_EOM, 0);
 
@@ -655,25 +637,25 @@ static void test_synic(void)
     volatile uint8_t *flags4 = siefp + 4 * 256;
     check_st(signal_fast(0x2002, 5), HV_STATUS_SUCCESS, "event: signal flag 5 (fast)");
     irq_window();
-    check(flags4[0] == 0x20, "event: flag 5 set in SINT4's area", "byte 0x%x", flags4[0]);
-    check(irq_count[V_EVT] == 1, "event: SINT4's vector delivered (flag 0 -> 1)", "%u",
+    hv_check(flags4[0] == 0x20, "event: flag 5 set in SINT4's area", "byte 0x%x", flags4[0]);
+    hv_check(irq_count[V_EVT] == 1, "event: SINT4's vector delivered (flag 0 -> 1)", "%u",
           irq_count[V_EVT]);
     check_st(signal_fast(0x2002, 5), HV_STATUS_SUCCESS, "event: the same flag again");
     irq_window();
-    check(irq_count[V_EVT] == 1, "event: no interrupt for a flag already set (1 -> 1)", "%u",
+    hv_check(irq_count[V_EVT] == 1, "event: no interrupt for a flag already set (1 -> 1)", "%u",
           irq_count[V_EVT]);
     flags4[0] = 0;
     struct hv_input_signal_event se = { 0x2002, 5, 0 };
     check_st(slow(HVCALL_SIGNAL_EVENT, &se, sizeof se), HV_STATUS_SUCCESS,
              "event: signal flag 5 again after clearing it (memory form)");
     irq_window();
-    check(irq_count[V_EVT] == 2 && flags4[0] == 0x20, "event: interrupt again after the guest cleared it",
+    hv_check(irq_count[V_EVT] == 2 && flags4[0] == 0x20, "event: interrupt again after the guest cleared it",
           "count %u byte 0x%x", irq_count[V_EVT], flags4[0]);
     check_st(signal_fast(0x2002, 16), HV_STATUS_INVALID_PARAMETER,
              "event: flag 16 of a 16-flag port");
     check_st(signal_fast(0x2000, 1), HV_STATUS_INVALID_PORT_ID,
              "event: on a message port's connection");
-    check(irq_count[V_MASK] == 0, "synic: nothing on the masked SINT3", "%u", irq_count[V_MASK]);
+    hv_check(irq_count[V_MASK] == 0, "synic: nothing on the masked SINT3", "%u", irq_count[V_MASK]);
 }
 
 /* ---------------------------------------------------------------- synthetic timers (TLFS 12) */
@@ -690,15 +672,15 @@ static void test_timers(void)
                                          ((uint64_t)V_T0 << 4));
     wait_irq(V_T0, 1, 20 * MS);
     uint64_t t = irq_time[V_T0][0];
-    check(irq_count[V_T0] == 1 && t >= due && t < due + LATE,
+    hv_check(irq_count[V_T0] == 1 && t >= due && t < due + LATE,
           "stimer0: one-shot direct mode: one interrupt at its time (within 100 us)",
           "count %u, due %llu, at %llu", irq_count[V_T0], (unsigned long long)due,
           (unsigned long long)t);
-    check(!(rdmsr(HV_X64_MSR_STIMER0_CONFIG) & HV_STIMER_ENABLE),
+    hv_check(!(rdmsr(HV_X64_MSR_STIMER0_CONFIG) & HV_STIMER_ENABLE),
           "stimer0: enable reads 0 after the one-shot expiry", "config 0x%llx",
           (unsigned long long)rdmsr(HV_X64_MSR_STIMER0_CONFIG));
     wait_irq(V_T0, 2, 3 * MS);
-    check(irq_count[V_T0] == 1, "stimer0: no second expiry", "count %u", irq_count[V_T0]);
+    hv_check(irq_count[V_T0] == 1, "stimer0: no second expiry", "count %u", irq_count[V_T0]);
 
     /* STIMER1, one-shot, message mode on SINT5: HVMSG_TIMER_EXPIRED (TLFS 12.6) */
     volatile struct hv_message *slot = &simp.sint_message[5];
@@ -708,12 +690,12 @@ static void test_timers(void)
     wait_irq(V_TMSG, 1, 20 * MS);
     struct hv_timer_message_payload p;
     memcpy(&p, (const void *)slot->payload, sizeof p);
-    check(irq_count[V_TMSG] == 1 && slot->header.message_type == HVMSG_TIMER_EXPIRED &&
+    hv_check(irq_count[V_TMSG] == 1 && slot->header.message_type == HVMSG_TIMER_EXPIRED &&
               slot->header.payload_size == 24 && slot->header.sender == 0,
           "stimer1: message mode: HVMSG_TIMER_EXPIRED in SINT5's slot, size 24, sender 0",
           "count %u type 0x%x size %u", irq_count[V_TMSG], slot->header.message_type,
           slot->header.payload_size);
-    check(p.timer_index == 1 && p.expiration_time == due && p.delivery_time >= due &&
+    hv_check(p.timer_index == 1 && p.expiration_time == due && p.delivery_time >= due &&
               p.delivery_time < due + LATE && irq_time[V_TMSG][0] >= due,
           "stimer1: payload: timer 1, expiration = the programmed time, delivered within 100 us",
           "index %u exp %llu (due %llu) delivery %llu", p.timer_index,
@@ -743,10 +725,10 @@ static void test_timers(void)
                         (unsigned long long)(t1 + k * period + LATE));
         }
     }
-    check(got == n && on_time, "stimer2: periodic: 5 expiries, the k-th at start + k * 0.5 ms",
+    hv_check(got == n && on_time, "stimer2: periodic: 5 expiries, the k-th at start + k * 0.5 ms",
           "count %u", got);
     wait_irq(V_T2, n + 1, 3 * period);
-    check(irq_count[V_T2] == n, "stimer2: none after CONFIG = 0", "count %u", irq_count[V_T2]);
+    hv_check(irq_count[V_T2] == n, "stimer2: none after CONFIG = 0", "count %u", irq_count[V_T2]);
 }
 
 void root_main(uint32_t magic, uint32_t info)
@@ -756,10 +738,10 @@ void root_main(uint32_t magic, uint32_t info)
     root_idt_init();
     root_pic_mask();
     kcon_printf("hv_hcall: start\n");
-    check(magic == 0x36D76289u, "boot: Multiboot2 magic", "0x%x", magic);
+    hv_check(magic == 0x36D76289u, "boot: Multiboot2 magic", "0x%x", magic);
     struct winhv_cpuid c;
     winhv_detect(&c);
-    check(winhv_usable(&c), "boot: a TLFS hypervisor with the hypercall MSRs", "privileges 0x%llx",
+    hv_check(winhv_usable(&c), "boot: a TLFS hypervisor with the hypercall MSRs", "privileges 0x%llx",
           (unsigned long long)c.privileges);
     if (winhv_init(WINHV_OS_ROOT) == 0) {
         hcall_page = (void *)(uintptr_t)(rdmsr(HV_X64_MSR_HYPERCALL) &
@@ -776,13 +758,8 @@ void root_main(uint32_t magic, uint32_t info)
         test_synic();
         test_timers();
     } else {
-        check(false, "boot: the hypercall page is enabled", "HYPERCALL MSR 0x%llx",
+        hv_check(false, "boot: the hypercall page is enabled", "HYPERCALL MSR 0x%llx",
               (unsigned long long)rdmsr(HV_X64_MSR_HYPERCALL));
     }
-    kcon_printf("hv_hcall: %u checks passed, %u failed\n", n_pass, n_fail);
-    outb(0xF4, n_fail ? 1 : 0);         /* debug-exit: status (v << 1) | 1 */
-    for (;;) {
-        cpu_cli();
-        cpu_hlt();
-    }
+    hv_check_finish("hv_hcall");
 }
