@@ -123,6 +123,8 @@ struct hv_vapic {
     uint64_t timer_start;           /* TSC when the current count was (re)loaded */
     uint64_t timer_due;             /* TSC of the next expiry, 0: not armed */
     uint64_t tsc_deadline;          /* IA32_TSC_DEADLINE in TSC-deadline mode */
+    uint32_t icr_dropped;           /* ICR sends of a mode not delivered (NMI, SMI, INIT,
+                                     * start-up): the first is logged, all are counted */
 };
 
 struct hv_partition;

@@ -164,15 +164,17 @@ static bool selected(const struct hv_vp *src, const struct hv_vp *t, uint32_t lo
  * leaves the choice to the APICs' arbitration): to the lowest VP index of the set. Only VPs of
  * the sender's partition are destinations (APIC IDs are per partition). NMI and SMI are not
  * delivered (the VMX core injects external interrupts only: no virtual NMI or SMM), INIT and
- * start-up are not (a VP is started by HvCallStartVirtualProcessor); all four are dropped with a
- * log line. The send completes at once: the delivery-status bit reads 0. */
+ * start-up are not (a VP is started by HvCallStartVirtualProcessor); all four are dropped,
+ * counted in vapic.icr_dropped, the first one of each VP with a log line. The send completes at once: the delivery-status bit reads 0. */
 static void icr_send(struct hv_vp *vp, uint32_t lo, uint32_t hi)
 {
     uint32_t mode = ICR_MODE(lo);
     uint8_t vec = (uint8_t)ICR_VECTOR(lo);
     if (mode != 0 && mode != 1) {
-        hv_log("vapic: partition %lu VP %u: ICR delivery mode %u ignored\n",
-               (unsigned long)vp->part->id, vp->index, mode);
+        /* logged once per VP: a guest looping on such sends must not flood the log */
+        if (vp->vapic.icr_dropped++ == 0)
+            hv_log("vapic: partition %lu VP %u: ICR delivery mode %u ignored (later ones are "
+                   "counted, not logged)\n", (unsigned long)vp->part->id, vp->index, mode);
         return;
     }
     if (vec < 16) {

@@ -288,12 +288,16 @@ TEST_F(HvVapic, LowestPriorityGoesToOneVp)
 
 TEST_F(HvVapic, NmiSmiInitStartupNotDelivered)
 {
+    unsigned logs = hvf_log_count;
     for (uint32_t mode : { 2u, 4u, 5u, 6u }) {
         icr(v0, 0, (2u << 18) | (mode << 8) | 0x80);
         EXPECT_TRUE(irr_empty(v0)) << mode;
         EXPECT_TRUE(irr_empty(v1)) << mode;
     }
     EXPECT_EQ(hvf_irq_count, 0u);
+    // counted, and logged once per VP (a guest cannot flood the hypervisor's log)
+    EXPECT_EQ(v0->vapic.icr_dropped, 4u);
+    EXPECT_EQ(hvf_log_count, logs + 1);
 }
 
 TEST_F(HvVapic, Icr64AndOnlyOwnPartition)
