@@ -148,7 +148,15 @@ struct hv_intercept {
                                    qualification bit 7) */
     uint8_t insn_byte_count;    /* the instruction's bytes as read from the guest (0-16) */
     uint8_t insn_bytes[16];
+    uint32_t cpuid_default[4];  /* CPUID intercepts: the hypervisor's EAX, EBX, ECX, EDX */
+    uint8_t exc_vector;         /* exception intercepts: vector, HV_X64_EXCEPTION_INFO_*, */
+    uint8_t exc_info;           /* error code, parameter (#PF: the linear address) */
+    uint32_t exc_error;
+    uint64_t exc_param;
 };
 void synic_intercept(struct hv_vp *vp, const struct hv_intercept *ii);
+/* The parent intercepts CPUID leaf `leaf` of p (HvCallInstallIntercept,
+ * hv/hcall/hc_intercept.c): any LP, no lock. */
+bool hv_cpuid_intercepted(const struct hv_partition *p, uint32_t leaf);
 
 #endif

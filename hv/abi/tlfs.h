@@ -68,6 +68,7 @@
 #define HVCALL_WITHDRAW_MEMORY                0x0049
 #define HVCALL_MAP_GPA_PAGES                  0x004B
 #define HVCALL_UNMAP_GPA_PAGES                0x004C
+#define HVCALL_INSTALL_INTERCEPT              0x004D
 #define HVCALL_CREATE_VP                      0x004E
 #define HVCALL_GET_VP_REGISTERS               0x0050
 #define HVCALL_SET_VP_REGISTERS               0x0051
@@ -705,6 +706,71 @@ struct hv_x64_msr_intercept_message {
     uint64_t rax;
 } __attribute__((packed));
 HV_STATIC_ASSERT(sizeof(struct hv_x64_msr_intercept_message) == 64, "MSR intercept");
+
+/* HVMSG_X64_CPUID_INTERCEPT (Linux hvhdk.h hv_x64_cpuid_intercept_message): the guest's RAX,
+ * RCX, RDX, RBX at the CPUID and the result the hypervisor would have returned. */
+struct hv_x64_cpuid_intercept_message {
+    struct hv_x64_intercept_message_header header;
+    uint64_t rax;
+    uint64_t rcx;
+    uint64_t rdx;
+    uint64_t rbx;
+    uint64_t default_result_rax;
+    uint64_t default_result_rcx;
+    uint64_t default_result_rdx;
+    uint64_t default_result_rbx;
+} __attribute__((packed));
+HV_STATIC_ASSERT(sizeof(struct hv_x64_cpuid_intercept_message) == 104, "CPUID intercept");
+HV_STATIC_ASSERT(offsetof(struct hv_x64_cpuid_intercept_message, rbx) == 64, "CPUID: rbx");
+HV_STATIC_ASSERT(offsetof(struct hv_x64_cpuid_intercept_message, default_result_rax) == 72,
+                 "CPUID: default rax");
+
+/* HVMSG_X64_EXCEPTION_INTERCEPT (Linux hvhdk.h hv_x64_exception_intercept_message): the
+ * vector, info (bit 0 error code valid, bit 1 software exception: INT3/INTO), the error code,
+ * the parameter (#PF: the linear address), the instruction bytes, DS, SS and the 16 GPRs in
+ * encoding order (RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8-R15). */
+#define HV_X64_EXCEPTION_INFO_ERROR_VALID (1u << 0)
+#define HV_X64_EXCEPTION_INFO_SOFTWARE    (1u << 1)
+struct hv_x64_exception_intercept_message {
+    struct hv_x64_intercept_message_header header;
+    uint16_t exception_vector;
+    uint8_t exception_info;
+    uint8_t instruction_byte_count;
+    uint32_t error_code;
+    uint64_t exception_parameter;
+    uint64_t reserved;
+    uint8_t instruction_bytes[16];
+    struct hv_x64_segment_register ds_segment;
+    struct hv_x64_segment_register ss_segment;
+    uint64_t gpr[16];
+} __attribute__((packed));
+HV_STATIC_ASSERT(sizeof(struct hv_x64_exception_intercept_message) == 240, "exception intercept");
+HV_STATIC_ASSERT(offsetof(struct hv_x64_exception_intercept_message, instruction_bytes) == 64,
+                 "exception: instruction bytes");
+HV_STATIC_ASSERT(offsetof(struct hv_x64_exception_intercept_message, gpr) == 112,
+                 "exception: rax");
+
+/* ------------------------------------------------------------------ HvCallInstallIntercept
+ * (0x004D; Linux include/hyperv/hvgdk_mini.h hv_input_install_intercept, enum
+ * hv_intercept_type, HV_INTERCEPT_ACCESS_MASK_*). The parameter is 8 bytes: the port (16
+ * bits) for I/O, the leaf (32 bits) for CPUID, the vector (16 bits) for an exception. */
+#define HV_INTERCEPT_TYPE_X64_IO_PORT   0x00000000u
+#define HV_INTERCEPT_TYPE_X64_MSR       0x00000001u
+#define HV_INTERCEPT_TYPE_X64_CPUID     0x00000002u
+#define HV_INTERCEPT_TYPE_EXCEPTION     0x00000003u
+#define HV_INTERCEPT_ACCESS_MASK_NONE    0x00u
+#define HV_INTERCEPT_ACCESS_MASK_READ    0x01u
+#define HV_INTERCEPT_ACCESS_MASK_WRITE   0x02u
+#define HV_INTERCEPT_ACCESS_MASK_EXECUTE 0x04u
+struct hv_input_install_intercept {
+    uint64_t partition_id;
+    uint32_t access_type;               /* HV_INTERCEPT_ACCESS_MASK_* */
+    uint32_t intercept_type;            /* HV_INTERCEPT_TYPE_* */
+    uint64_t intercept_parameter;
+} __attribute__((packed));
+HV_STATIC_ASSERT(sizeof(struct hv_input_install_intercept) == 24, "install intercept input");
+HV_STATIC_ASSERT(offsetof(struct hv_input_install_intercept, intercept_parameter) == 16,
+                 "install intercept parameter");
 
 HV_STATIC_ASSERT(sizeof(struct hv_input_flush_virtual_address) == 24, "flush input header");
 HV_STATIC_ASSERT(offsetof(struct hv_input_flush_virtual_address, processor_mask) == 16,

@@ -73,6 +73,8 @@ const struct hc_entry hc_table[] = {
     { HVCALL_UNMAP_GPA_PAGES, HC_REP, P_CREATE, sizeof(struct hv_input_unmap_gpa_pages), 0, 0,
       0, hc_unmap_gpa_pages },
     { HVCALL_CREATE_VP, 0, P_CREATE, sizeof(struct hv_input_create_vp), 0, 0, 0, hc_create_vp },
+    { HVCALL_INSTALL_INTERCEPT, 0, P_CREATE, sizeof(struct hv_input_install_intercept), 0, 0, 0,
+      hc_install_intercept },
     { HVCALL_GET_VP_REGISTERS, HC_REP, PRIV_NONE, sizeof(struct hv_input_vp_registers), 4, 0,
       sizeof(union hv_register_value), hc_get_vp_registers },
     { HVCALL_SET_VP_REGISTERS, HC_REP, PRIV_NONE, sizeof(struct hv_input_vp_registers),

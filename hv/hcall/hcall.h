@@ -88,5 +88,6 @@ uint16_t hc_flush_va_space(struct hc_ctx *x);       /* hc_flush.c */
 uint16_t hc_flush_va_list(struct hc_ctx *x);
 uint16_t hc_notify_long_spin_wait(struct hc_ctx *x);
 uint16_t hc_send_ipi(struct hc_ctx *x);             /* hc_ipi.c */
+uint16_t hc_install_intercept(struct hc_ctx *x);    /* hc_intercept.c */
 
 #endif

@@ -28,6 +28,7 @@
 #define HV_MAX_LPS 64
 #define HV_PARTITION_ROOT_ID 1
 #define HV_PARTITION_NAME_MAX 24    /* bytes, NUL-padded (fits the annotation's a1..a3) */
+#define HV_CPUID_INTERCEPT_MAX 16  /* CPUID leaves a partition's parent may intercept */
 
 /* A page pool: a list of 4 KiB host-physical pages (hv/mm/pool.c). */
 struct hv_pool {
@@ -164,6 +165,14 @@ struct hv_partition {
     uint32_t nvps;
     struct hv_vp *vp[HV_MAX_VPS];   /* by VP index; NULL: not created */
     struct hv_partition *parent;    /* the creator (the root), NULL for the root */
+    /* CPUID leaves the parent intercepts (HvCallInstallIntercept, hv/hcall/hc_intercept.c):
+     * only appended, under the hypercall lock; readers (the CPUID exit) load the count with
+     * acquire, the writer stores the leaf before it releases the new count */
+    uint32_t cpuid_icpt_leaf[HV_CPUID_INTERCEPT_MAX];
+    uint32_t cpuid_icpt_n;
+    /* exception vectors (bit v) the parent intercepts: set bits only, under the hypercall
+     * lock; loaded into a VP's VMCS exception bitmap with its context (vp_ctx_load) */
+    uint32_t exc_icpt_bitmap;
 };
 
 #endif

@@ -1,7 +1,8 @@
 /* intercept.c — intercept messages to the root (TLFS 11.10 message types
  * HVMSG_X64_IO_PORT_INTERCEPT, HVMSG_UNMAPPED_GPA, HVMSG_X64_MSR_INTERCEPT,
- * HVMSG_UNRECOVERABLE_EXCEPTION; payload layouts of Linux include/hyperv/hvhdk.h, in
- * hv/abi/tlfs.h): synic_intercept of hv/hv_svc.h (docs/HYPERVISOR.md "Intercepts").
+ * HVMSG_X64_CPUID_INTERCEPT, HVMSG_X64_EXCEPTION_INTERCEPT, HVMSG_UNRECOVERABLE_EXCEPTION;
+ * payload layouts of Linux include/hyperv/hvhdk.h, in hv/abi/tlfs.h): synic_intercept of
+ * hv/hv_svc.h (docs/HYPERVISOR.md "Intercepts").
  *
  * The exit handler has stopped the child's VP (vmx_vp_stop: vp->ctx holds its registers) and
  * describes the access in struct hv_intercept; this builds the message — the x64 intercept
@@ -119,6 +120,39 @@ int synic_intercept_build(const struct hv_vp *vp, const struct hv_intercept *ii,
         msr.rax = c->gpr[0];
         memcpy(m->payload, &msr, sizeof(msr));
         m->header.payload_size = sizeof(msr);
+        return 0;
+    }
+    case HVMSG_X64_CPUID_INTERCEPT: {
+        struct hv_x64_cpuid_intercept_message cp;
+        memset(&cp, 0, sizeof(cp));
+        header(&cp.header, vp, ii);
+        cp.rax = c->gpr[0];
+        cp.rcx = c->gpr[1];
+        cp.rdx = c->gpr[2];
+        cp.rbx = c->gpr[3];
+        cp.default_result_rax = ii->cpuid_default[0];
+        cp.default_result_rbx = ii->cpuid_default[1];
+        cp.default_result_rcx = ii->cpuid_default[2];
+        cp.default_result_rdx = ii->cpuid_default[3];
+        memcpy(m->payload, &cp, sizeof(cp));
+        m->header.payload_size = sizeof(cp);
+        return 0;
+    }
+    case HVMSG_X64_EXCEPTION_INTERCEPT: {
+        struct hv_x64_exception_intercept_message ex;
+        memset(&ex, 0, sizeof(ex));
+        header(&ex.header, vp, ii);
+        ex.exception_vector = ii->exc_vector;
+        ex.exception_info = ii->exc_info;
+        ex.instruction_byte_count = (uint8_t)nb;
+        ex.error_code = ii->exc_error;
+        ex.exception_parameter = ii->exc_param;
+        memcpy(ex.instruction_bytes, ii->insn_bytes, nb);
+        seg(&ex.ds_segment, &c->ds);
+        seg(&ex.ss_segment, &c->ss);
+        memcpy(ex.gpr, c->gpr, sizeof(ex.gpr));
+        memcpy(m->payload, &ex, sizeof(ex));
+        m->header.payload_size = sizeof(ex);
         return 0;
     }
     case HVMSG_UNRECOVERABLE_EXCEPTION: {

@@ -107,6 +107,41 @@ static int exit_ext_intr(struct hv_vp *vp)
     return ext_vector((uint8_t)info);
 }
 
+unsigned vmx_insn_bytes(struct hv_vp *vp, uint8_t buf[16]);
+
+/* An exception of a child in its partition's exception bitmap (HvCallInstallIntercept,
+ * hv/hcall/hc_intercept.c; SDM Vol. 3 25.2): HVMSG_X64_EXCEPTION_INTERCEPT to the root, the VP
+ * INTERCEPT_SUSPENDED at the faulting instruction (RIP at it, 27.1: the exception was not
+ * delivered) until the root completes it. 27.2.2: interruption information vector 7:0, type
+ * 10:8 (3 hardware exception, 6 software exception: INT3/INTO, whose instruction length is
+ * saved, 27.2.5), error code valid 11; the exit qualification of a #PF is the linear address.
+ * An exception raised while delivering another event (IDT-vectoring information valid,
+ * 27.2.4) is not offered: the partition stops as before (the event would be lost). 1 if
+ * handled. */
+static int exception_intercept(struct hv_vp *vp, uint32_t info)
+{
+    uint8_t vector = (uint8_t)info, type = (uint8_t)((info >> 8) & 7);
+    struct hv_partition *p = vp->part;
+    if (p->id == HV_PARTITION_ROOT_ID || vector >= 32 || (type != 3 && type != 6) ||
+        !((__atomic_load_n(&p->exc_icpt_bitmap, __ATOMIC_ACQUIRE) >> vector) & 1) ||
+        (vmx_read(VMCS_IDT_VEC_INFO) & INTR_VALID))
+        return 0;
+    struct hv_intercept ii = {
+        .type = HVMSG_X64_EXCEPTION_INTERCEPT,
+        .insn_len = type == 6 ? (uint8_t)vmx_read(VMCS_EXIT_INSN_LEN) : 0,
+        .access = HV_INTERCEPT_ACCESS_EXECUTE,
+        .exc_vector = vector,
+        .exc_info = (uint8_t)(((info & INTR_ERROR) ? HV_X64_EXCEPTION_INFO_ERROR_VALID : 0) |
+                              (type == 6 ? HV_X64_EXCEPTION_INFO_SOFTWARE : 0)),
+        .exc_error = (info & INTR_ERROR) ? (uint32_t)vmx_read(VMCS_EXIT_INTR_ERROR) : 0,
+        .exc_param = vector == 14 ? vmx_read(VMCS_EXIT_QUAL) : 0,     /* #PF */
+    };
+    ii.insn_byte_count = (uint8_t)vmx_insn_bytes(vp, ii.insn_bytes);
+    vmx_vp_stop(vp, HV_VP_INTERCEPT_SUSPENDED);
+    synic_intercept(vp, &ii);
+    return 1;
+}
+
 static int exit_exception_or_nmi(struct hv_vp *vp)
 {
     uint32_t info = (uint32_t)vmx_read(VMCS_EXIT_INTR_INFO);
@@ -116,6 +151,8 @@ static int exit_exception_or_nmi(struct hv_vp *vp)
             __asm__ volatile("cli; hlt" ::: "memory");
         return 0;
     }
+    if (exception_intercept(vp, info))
+        return 1;
     hv_log("vmx: unexpected exception exit, info %#x\n", info);
     vmx_stop_partition(vp, "unexpected exception exit");
     return 1;

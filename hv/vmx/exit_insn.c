@@ -7,7 +7,8 @@
  * are checked before they reach a physical register (CR bits against the fixed-1 MSRs, XCR0
  * against CPUID.(EAX=0DH,ECX=0)); the root never sees VMX (CPUID.1:ECX[5] = 0, the VMX MSRs and
  * IA32_FEATURE_CONTROL raise #GP) nor x2APIC (its APIC is a virtual xAPIC). A child's MSR that
- * is neither synthetic nor protected (msr_protected) is an intercept message to the root.
+ * is neither synthetic nor protected (msr_protected) is an intercept message to the root, and
+ * so is a child's CPUID of a leaf the root installed an intercept for (HvCallInstallIntercept).
  */
 #include "hv/vapic/vapic.h"
 #include "hv/vmx/vmx.h"
@@ -83,6 +84,21 @@ int vmx_exit_cpuid(struct hv_vp *vp)
             if (!is_root(vp))                  /* initial APIC ID = VP index for a child */
                 r[1] = (r[1] & 0x00FFFFFFu) | (vp->index << 24);
         }
+    }
+    /* a leaf the parent intercepts (HvCallInstallIntercept, hv/hcall/hc_intercept.c; never
+     * 40000000H-400000FFH): HVMSG_X64_CPUID_INTERCEPT with the result above as the default;
+     * the VP waits INTERCEPT_SUSPENDED, registers and RIP untouched, until the root completes
+     * the instruction (RAX/RBX/RCX/RDX, RIP + 2) and resumes it */
+    if (!is_root(vp) && hv_cpuid_intercepted(vp->part, leaf)) {
+        struct hv_intercept ii = {
+            .type = HVMSG_X64_CPUID_INTERCEPT,
+            .insn_len = (uint8_t)vmx_read(VMCS_EXIT_INSN_LEN),
+            .access = HV_INTERCEPT_ACCESS_EXECUTE,
+            .cpuid_default = { r[0], r[1], r[2], r[3] },
+        };
+        vmx_vp_stop(vp, HV_VP_INTERCEPT_SUSPENDED);
+        synic_intercept(vp, &ii);
+        return 1;
     }
     vp->ctx.gpr[RAX] = r[0];
     vp->ctx.gpr[3] = r[1];   /* RBX */

@@ -175,6 +175,8 @@ void vp_ctx_load(struct hv_vp *vp)
     vmx_write(VMCS_G_SYSENTER_ESP, x->sysenter_esp);
     uint64_t entry = vmx_read(VMCS_ENTRY_CTLS) & ~(uint64_t)ENTRY_IA32E;
     vmx_write(VMCS_ENTRY_CTLS, entry | ((efer & EFER_LMA) ? ENTRY_IA32E : 0));
+    /* 25.2: the exceptions the parent intercepts (HvCallInstallIntercept; 0 for the root) */
+    vmx_write(VMCS_EXC_BITMAP, __atomic_load_n(&vp->part->exc_icpt_bitmap, __ATOMIC_ACQUIRE));
     x->dirty = false;
 }
 

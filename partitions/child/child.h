@@ -50,5 +50,9 @@ void wl_xstate_report(void);
 void wl_apic(uint32_t vp_index);
 /* wl_mmio.c: the device page the root emulates (partitions/root/mmio_emul.h) */
 void wl_mmio(void);
+/* wl_cpuid.c: the brand string the root answers through CPUID intercepts */
+void wl_cpuid(void);
+/* wl_int3.c: INT3 the root intercepts and skips */
+void wl_int3(void);
 
 #endif

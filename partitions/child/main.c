@@ -12,7 +12,8 @@
  * Workloads: compute (a sieve of Eratosthenes: pi(20000) = 2262 and the sum of those primes,
  * 21171191, are known values), timer (wl_timer.c), message (wl_message.c), smp (smp.c: every
  * VP sums a share of the primes below two million), hostile (wl_hostile.c), then xstate's
- * result, apic (wl_apic.c) and mmio (wl_mmio.c: the device page the root emulates).
+ * result, apic (wl_apic.c), mmio (wl_mmio.c: the device page the root emulates) and cpuid
+ * (wl_cpuid.c: the brand string the root answers through CPUID intercepts), int3 (wl_int3.c).
  */
 #include "krt/krt.h"
 #include "partitions/child/child.h"
@@ -150,6 +151,10 @@ void child_main(const char *cmdline)
         wl_apic(0);
     if (child_has_item(wl, "mmio"))
         wl_mmio();
+    if (child_has_item(wl, "cpuid"))
+        wl_cpuid();
+    if (child_has_item(wl, "int3"))
+        wl_int3();
     child_smp_park();
     kcon_printf("child %s: done\n", child_name);
     child_exit(0);

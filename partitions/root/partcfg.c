@@ -170,6 +170,8 @@ static const struct {
     { "xstate", PARTCFG_WL_XSTATE },
     { "apic", PARTCFG_WL_APIC },
     { "mmio", PARTCFG_WL_MMIO },
+    { "cpuid", PARTCFG_WL_CPUID },
+    { "int3", PARTCFG_WL_INT3 },
 };
 #define N_WORKLOAD_ITEMS (sizeof workload_items / sizeof workload_items[0])
 
@@ -314,8 +316,8 @@ static int key_line(struct pc_state *st, struct pc_str s, uint32_t line)
     default:
         if (!parse_workload(val, &p->workload))
             return fail(st->err, line,
-                        "workload items compute, timer, message, smp, hostile, xstate, apic or "
-                        "mmio separated by commas", 0);
+                        "workload items compute, timer, message, smp, hostile, xstate, apic, "
+                        "mmio, cpuid or int3 separated by commas", 0);
         return 0;
     }
 }

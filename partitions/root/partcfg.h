@@ -39,6 +39,8 @@
 #define PARTCFG_WL_XSTATE  32u         /* XCR0 and syscall MSRs kept across slices (wl_xstate.c) */
 #define PARTCFG_WL_APIC    64u         /* the virtual local APIC checked from a child (wl_apic.c) */
 #define PARTCFG_WL_MMIO    128u        /* the device page the root emulates (wl_mmio.c) */
+#define PARTCFG_WL_CPUID   256u        /* the root intercepts its brand-string CPUID (wl_cpuid.c) */
+#define PARTCFG_WL_INT3    512u        /* the root intercepts its #BP and skips INT3 (wl_int3.c) */
 
 struct partcfg_part {
     char name[PARTCFG_NAME_MAX + 1];

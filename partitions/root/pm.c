@@ -5,6 +5,7 @@
 #include "krt/krt.h"
 #include "partitions/lib/kcon.h"
 #include "partitions/lib/winhv.h"
+#include "partitions/root/pm_cpuid.h"
 #include "partitions/root/pm_image.h"
 
 /* INSUFFICIENT_MEMORY: give the hypervisor PM_DEPOSIT_PAGES more pages for `id`. */
@@ -103,6 +104,33 @@ static bool start_child(struct pm *pm, struct pm_child *c)
     }
     if (!step(c, "FinalizePartition", winhv_finalize_partition(c->id)))
         return false;
+    if (p->workload & PARTCFG_WL_CPUID) {
+        /* the brand-string leaves become intercepts pm_msg.c answers (pm_cpuid.h) */
+        for (uint32_t leaf = PM_CPUID_BRAND_FIRST; leaf <= PM_CPUID_BRAND_LAST; leaf++) {
+            struct hv_input_install_intercept ii = {
+                .partition_id = c->id,
+                .access_type = HV_INTERCEPT_ACCESS_MASK_EXECUTE,
+                .intercept_type = HV_INTERCEPT_TYPE_X64_CPUID,
+                .intercept_parameter = leaf,
+            };
+            if (!step(c, "InstallIntercept",
+                      winhv_status(winhv_call(HVCALL_INSTALL_INTERCEPT, &ii, sizeof ii, 0, 0))))
+                return false;
+        }
+    }
+    if (p->workload & PARTCFG_WL_INT3) {
+        /* #BP (vector 3) becomes an intercept; pm_msg.c skips the INT3 (before the VPs start:
+         * a VP loads the exception bitmap with its context) */
+        struct hv_input_install_intercept ii = {
+            .partition_id = c->id,
+            .access_type = HV_INTERCEPT_ACCESS_MASK_EXECUTE,
+            .intercept_type = HV_INTERCEPT_TYPE_EXCEPTION,
+            .intercept_parameter = 3,
+        };
+        if (!step(c, "InstallIntercept",
+                  winhv_status(winhv_call(HVCALL_INSTALL_INTERCEPT, &ii, sizeof ii, 0, 0))))
+            return false;
+    }
     if (c->port_id) {
         /* TLFS 11.10: a message port in the root delivering to its VP 0's PM_PORT_SINT, and
          * the child's connection to it. */

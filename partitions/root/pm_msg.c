@@ -21,18 +21,22 @@
  *
  * A child ends by writing the debug-exit port (finished, with the value as its status); an MSR
  * intercept (HVMSG_X64_MSR_INTERCEPT) is completed (a read gives 0, a write is ignored) and
- * printed; an access to its device page (HVMSG_UNMAPPED_GPA at MMIO_EMUL_GPA, mmio_emul.h) is
- * emulated and completed (the destination register and RIP); any other intercept (an access
- * elsewhere outside its memory; an exception or unsupported-feature message), or a device-page
- * access mmio_emul refuses, stops it: its VP stays suspended and the reason is kept for the
- * summary. Nothing is deleted before every child has ended (pm_shutdown). Messages on a port
- * (sender = the port id, TLFS 11.10) are printed as `pm: NAME: message K (type T): "text"`.
+ * printed; a CPUID intercept (HVMSG_X64_CPUID_INTERCEPT, a `cpuid` child's brand-string
+ * leaves) is answered with the brand string naming it (pm_cpuid.h); an intercepted INT3 (an
+ * `int3` child's #BP) is skipped; an access to its device page (HVMSG_UNMAPPED_GPA at
+ * MMIO_EMUL_GPA, mmio_emul.h) is emulated and completed (the destination register and RIP);
+ * any other intercept (an access elsewhere outside its memory; any other exception, an
+ * unsupported-feature message), or a device-page access mmio_emul refuses, stops it: its VP
+ * stays suspended and the reason is kept for the summary. Nothing is deleted before every
+ * child has ended (pm_shutdown). Messages on a port (sender = the port id, TLFS 11.10) are
+ * printed as `pm: NAME: message K (type T): "text"`.
  */
 #include "krt/krt.h"
 #include "partitions/lib/kcon.h"
 #include "partitions/lib/winhv.h"
 #include "partitions/root/intercept.h"
 #include "partitions/root/pm.h"
+#include "partitions/root/pm_cpuid.h"
 
 _Static_assert(PM_MAX_VPS == WINHV_MAX_VPS, "one SynIC page pair per VP WinHv serves");
 
@@ -243,6 +247,79 @@ stop:
     stop_child(c, PM_FAILED, why);
 }
 
+/* HVMSG_X64_CPUID_INTERCEPT: a leaf the root intercepts for a `cpuid` child (pm.c installs
+ * 80000002H-80000004H): the brand string naming the child (pm_cpuid.h) in EAX, EBX, ECX, EDX
+ * (each zero-extended into the 64-bit register, SDM Vol. 2A CPUID), RIP past the instruction,
+ * and resume. Any other leaf gets the hypervisor's default result. */
+static void handle_cpuid(struct pm_child *c, const struct hv_message *m)
+{
+    struct hv_x64_cpuid_intercept_message ci;
+    memset(&ci, 0, sizeof ci);
+    memcpy(&ci, m->payload, m->header.payload_size < sizeof ci ? m->header.payload_size
+                                                                : sizeof ci);
+    uint8_t len = ci.header.instruction_length_cr8 & 0xF;
+    if (m->header.payload_size < sizeof ci || len == 0) {
+        kcon_printf("pm: %s: malformed CPUID intercept\n", c->cfg->name);
+        stop_child(c, PM_FAILED, "malformed CPUID intercept");
+        return;
+    }
+    uint32_t r[4] = { (uint32_t)ci.default_result_rax, (uint32_t)ci.default_result_rbx,
+                      (uint32_t)ci.default_result_rcx, (uint32_t)ci.default_result_rdx };
+    pm_cpuid_brand(c->cfg->name, (uint32_t)ci.rax, r);     /* other leaves: r unchanged */
+    static const uint32_t names[4] = { HV_X64_REGISTER_RAX, HV_X64_REGISTER_RBX,
+                                       HV_X64_REGISTER_RCX, HV_X64_REGISTER_RDX };
+    struct hv_register_assoc regs[6] = { 0 };
+    for (unsigned k = 0; k < 4; k++) {
+        regs[k].name = names[k];
+        regs[k].value.reg64 = r[k];
+    }
+    regs[4].name = HV_X64_REGISTER_RIP;
+    regs[4].value.reg64 = ci.header.rip + len;
+    regs[5].name = HV_REGISTER_INTERCEPT_SUSPEND;
+    regs[5].value.reg64 = 0;
+    uint16_t st = winhv_set_vp_registers(c->id, ci.header.vp_index, regs, 6);
+    if (st != HV_STATUS_SUCCESS) {
+        kcon_printf("pm: %s: resuming VP %u failed: %s\n", c->cfg->name, ci.header.vp_index,
+                    winhv_status_name(st));
+        stop_child(c, PM_FAILED, "could not be resumed");
+    }
+}
+
+/* HVMSG_X64_EXCEPTION_INTERCEPT: an exception the root intercepts (pm.c installs #BP for an
+ * `int3` child). A software #BP (INT3, the header's instruction length 1..15) is skipped: RIP
+ * past the instruction, resume, one line `pm: NAME: INT3 at RIP 0xR (VP v): skipped`; anything
+ * else stops the child. */
+static void handle_exception(struct pm_child *c, const struct hv_message *m)
+{
+    struct hv_x64_exception_intercept_message ex;
+    memset(&ex, 0, sizeof ex);
+    memcpy(&ex, m->payload, m->header.payload_size < sizeof ex ? m->header.payload_size
+                                                                : sizeof ex);
+    uint8_t len = ex.header.instruction_length_cr8 & 0xF;
+    if (m->header.payload_size < sizeof ex || ex.exception_vector != 3 ||
+        !(ex.exception_info & HV_X64_EXCEPTION_INFO_SOFTWARE) || len == 0) {
+        char why[72];
+        krt_snprintf(why, sizeof why, "exception %u intercepted at RIP 0x%llx",
+                     ex.exception_vector, (unsigned long long)ex.header.rip);
+        kcon_printf("pm: %s: %s: stopped\n", c->cfg->name, why);
+        stop_child(c, PM_FAILED, why);
+        return;
+    }
+    kcon_printf("pm: %s: INT3 at RIP 0x%llx (VP %u): skipped\n", c->cfg->name,
+                (unsigned long long)ex.header.rip, ex.header.vp_index);
+    struct hv_register_assoc regs[2] = { 0 };
+    regs[0].name = HV_X64_REGISTER_RIP;
+    regs[0].value.reg64 = ex.header.rip + len;
+    regs[1].name = HV_REGISTER_INTERCEPT_SUSPEND;
+    regs[1].value.reg64 = 0;
+    uint16_t st = winhv_set_vp_registers(c->id, ex.header.vp_index, regs, 2);
+    if (st != HV_STATUS_SUCCESS) {
+        kcon_printf("pm: %s: resuming VP %u failed: %s\n", c->cfg->name, ex.header.vp_index,
+                    winhv_status_name(st));
+        stop_child(c, PM_FAILED, "could not be resumed");
+    }
+}
+
 /* HVMSG_UNMAPPED_GPA / HVMSG_GPA_INTERCEPT: the child touched a GPA outside its RAM (its RAM is
  * all that is mapped). Its device page is emulated (handle_mmio); any other GPA stops it. */
 static void handle_gpa(struct pm_child *c, const struct hv_message *m)
@@ -328,6 +405,10 @@ static void handle_intercept(struct pm *pm, uint32_t self, const struct hv_messa
         handle_gpa(c, m);
     } else if (type == HVMSG_X64_MSR_INTERCEPT) {
         handle_msr(c, m);
+    } else if (type == HVMSG_X64_CPUID_INTERCEPT) {
+        handle_cpuid(c, m);
+    } else if (type == HVMSG_X64_EXCEPTION_INTERCEPT) {
+        handle_exception(c, m);
     } else {
         char why[72];
         krt_snprintf(why, sizeof why, "intercept message 0x%x", type);

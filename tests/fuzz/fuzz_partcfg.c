@@ -37,7 +37,8 @@ static void check_ok(const struct partcfg *cfg)
         if (p->workload == 0 ||
             (p->workload & ~(PARTCFG_WL_COMPUTE | PARTCFG_WL_TIMER | PARTCFG_WL_MESSAGE |
                              PARTCFG_WL_HOSTILE | PARTCFG_WL_SMP | PARTCFG_WL_XSTATE |
-                             PARTCFG_WL_APIC | PARTCFG_WL_MMIO)))
+                             PARTCFG_WL_APIC | PARTCFG_WL_MMIO | PARTCFG_WL_CPUID |
+                             PARTCFG_WL_INT3)))
             abort();
         for (uint32_t j = 0; j < i; j++)
             if (!strcmp(cfg->part[j].name, p->name))

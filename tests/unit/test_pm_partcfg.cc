@@ -149,7 +149,7 @@ TEST(PmPartcfg, VpsAndWorkload)
                              "compute timer" })
         EXPECT_EQ(error_of(std::string("[partition a]\nworkload=") + bad + "\n"),
                   "partcfg:2: expected workload items compute, timer, message, smp, hostile, "
-                  "xstate, apic or mmio separated by commas")
+                  "xstate, apic, mmio, cpuid or int3 separated by commas")
             << bad;
     Parsed p = parse("[partition a]\nimage=c\nmemory=1M\nworkload=message,message\n");
     ASSERT_EQ(p.rc, 0);
@@ -171,6 +171,18 @@ TEST(PmPartcfg, VpsAndWorkload)
     EXPECT_EQ(m.cfg.part[0].workload, (uint32_t)(PARTCFG_WL_MMIO | PARTCFG_WL_COMPUTE));
     partcfg_workload_text(m.cfg.part[0].workload, wl, sizeof wl);
     EXPECT_STREQ(wl, "compute,mmio");
+    // cpuid: its own bit, written back after mmio
+    Parsed c = parse("[partition c]\nimage=c\nmemory=1M\nworkload = cpuid , mmio\n");
+    ASSERT_EQ(c.rc, 0);
+    EXPECT_EQ(c.cfg.part[0].workload, (uint32_t)(PARTCFG_WL_CPUID | PARTCFG_WL_MMIO));
+    partcfg_workload_text(c.cfg.part[0].workload, wl, sizeof wl);
+    EXPECT_STREQ(wl, "mmio,cpuid");
+    // int3: its own bit, written back after cpuid
+    c = parse("[partition c]\nimage=c\nmemory=1M\nworkload = int3,cpuid\n");
+    ASSERT_EQ(c.rc, 0);
+    EXPECT_EQ(c.cfg.part[0].workload, (uint32_t)(PARTCFG_WL_INT3 | PARTCFG_WL_CPUID));
+    partcfg_workload_text(c.cfg.part[0].workload, wl, sizeof wl);
+    EXPECT_STREQ(wl, "cpuid,int3");
 }
 
 TEST(PmPartcfg, StructureErrors)
