@@ -102,20 +102,25 @@ static void stop_child(struct pm_child *c, enum pm_state st, const char *why)
     }
 }
 
-/* Write RIP (and RAX) and resume the intercepted VP. */
-static uint16_t resume(struct pm_child *c, uint32_t vp, const struct pm_io_result *r)
+/* Complete the intercepted instruction of the child's VP `vp` and resume it: the n registers
+ * regs[0..n) (its results), RIP = `rip` (past the instruction) and HvRegisterInterceptSuspend
+ * = 0, in one SetVpRegisters (TLFS: the VP runs again when the call completes). regs has room
+ * for n + 2 entries. A failure stops the child. */
+#define PM_COMPLETE_MAX 6
+static void complete(struct pm_child *c, uint32_t vp, struct hv_register_assoc *regs, unsigned n,
+                     uint64_t rip)
 {
-    struct hv_register_assoc regs[3] = { 0 };
-    unsigned n = 0;
+    memset(&regs[n], 0, 2 * sizeof regs[0]);
     regs[n].name = HV_X64_REGISTER_RIP;
-    regs[n++].value.reg64 = r->rip;
-    if (r->set_rax) {
-        regs[n].name = HV_X64_REGISTER_RAX;
-        regs[n++].value.reg64 = r->rax;
-    }
+    regs[n++].value.reg64 = rip;
     regs[n].name = HV_REGISTER_INTERCEPT_SUSPEND;
     regs[n++].value.reg64 = 0;
-    return winhv_set_vp_registers(c->id, vp, regs, n);
+    uint16_t st = winhv_set_vp_registers(c->id, vp, regs, n);
+    if (st != HV_STATUS_SUCCESS) {
+        kcon_printf("pm: %s: resuming VP %u failed: %s\n", c->cfg->name, vp,
+                    winhv_status_name(st));
+        stop_child(c, PM_FAILED, "could not be resumed");
+    }
 }
 
 static void handle_io(struct pm *pm, struct pm_child *c, const struct hv_message *m)
@@ -146,12 +151,13 @@ static void handle_io(struct pm *pm, struct pm_child *c, const struct hv_message
         stop_child(c, PM_FAILED, "string I/O");
         return;
     }
-    uint16_t st = resume(c, io.vp, &r);
-    if (st != HV_STATUS_SUCCESS) {
-        kcon_printf("pm: %s: resuming VP %u failed: %s\n", c->cfg->name, io.vp,
-                    winhv_status_name(st));
-        stop_child(c, PM_FAILED, "could not be resumed");
+    struct hv_register_assoc regs[PM_COMPLETE_MAX] = { 0 };
+    unsigned n = 0;
+    if (r.set_rax) {
+        regs[n].name = HV_X64_REGISTER_RAX;
+        regs[n++].value.reg64 = r.rax;
     }
+    complete(c, io.vp, regs, n, r.rip);
     (void)pm;
 }
 
@@ -176,24 +182,15 @@ static void handle_msr(struct pm_child *c, const struct hv_message *m)
                     (unsigned long long)((mi.rdx << 32) | (uint32_t)mi.rax));
     else
         kcon_printf("[%s] msr read 0x%x\n", c->cfg->name, mi.msr_number);
-    struct hv_register_assoc regs[4] = { 0 };
+    struct hv_register_assoc regs[PM_COMPLETE_MAX] = { 0 };
     unsigned n = 0;
-    regs[n].name = HV_X64_REGISTER_RIP;
-    regs[n++].value.reg64 = mi.header.rip + len;
     if (!write) {
         regs[n].name = HV_X64_REGISTER_RAX;
         regs[n++].value.reg64 = 0;
         regs[n].name = HV_X64_REGISTER_RDX;
         regs[n++].value.reg64 = 0;
     }
-    regs[n].name = HV_REGISTER_INTERCEPT_SUSPEND;
-    regs[n++].value.reg64 = 0;
-    uint16_t st = winhv_set_vp_registers(c->id, mi.header.vp_index, regs, n);
-    if (st != HV_STATUS_SUCCESS) {
-        kcon_printf("pm: %s: resuming VP %u failed: %s\n", c->cfg->name, mi.header.vp_index,
-                    winhv_status_name(st));
-        stop_child(c, PM_FAILED, "could not be resumed");
-    }
+    complete(c, mi.header.vp_index, regs, n, mi.header.rip + len);
 }
 
 /* HVMSG_UNMAPPED_GPA in the child's device page (mmio_emul.h): decode the message's
@@ -224,22 +221,13 @@ static void handle_mmio(struct pm_child *c, const struct hv_message *m)
     char line[PM_LINE_MAX + 1];
     if (res.has_out && pm_line_put(&c->line, res.out, line))
         kcon_printf("[%s] %s\n", c->cfg->name, line);
-    struct hv_register_assoc regs[3] = { 0 };
+    struct hv_register_assoc regs[PM_COMPLETE_MAX] = { 0 };
     unsigned n = 0;
     if (res.set_reg) {
         regs[n].name = rq.reg_name;
         regs[n++].value.reg64 = res.reg_value;
     }
-    regs[n].name = HV_X64_REGISTER_RIP;
-    regs[n++].value.reg64 = rq.next_rip;
-    regs[n].name = HV_REGISTER_INTERCEPT_SUSPEND;
-    regs[n++].value.reg64 = 0;
-    uint16_t st = winhv_set_vp_registers(c->id, rq.vp, regs, n);
-    if (st != HV_STATUS_SUCCESS) {
-        kcon_printf("pm: %s: resuming VP %u failed: %s\n", c->cfg->name, rq.vp,
-                    winhv_status_name(st));
-        stop_child(c, PM_FAILED, "could not be resumed");
-    }
+    complete(c, rq.vp, regs, n, rq.next_rip);
     return;
 stop:
     kcon_printf("pm: %s: device page: %s (VP %u, RIP 0x%llx): stopped\n", c->cfg->name, why,
@@ -268,21 +256,12 @@ static void handle_cpuid(struct pm_child *c, const struct hv_message *m)
     pm_cpuid_brand(c->cfg->name, (uint32_t)ci.rax, r);     /* other leaves: r unchanged */
     static const uint32_t names[4] = { HV_X64_REGISTER_RAX, HV_X64_REGISTER_RBX,
                                        HV_X64_REGISTER_RCX, HV_X64_REGISTER_RDX };
-    struct hv_register_assoc regs[6] = { 0 };
+    struct hv_register_assoc regs[PM_COMPLETE_MAX] = { 0 };
     for (unsigned k = 0; k < 4; k++) {
         regs[k].name = names[k];
         regs[k].value.reg64 = r[k];
     }
-    regs[4].name = HV_X64_REGISTER_RIP;
-    regs[4].value.reg64 = ci.header.rip + len;
-    regs[5].name = HV_REGISTER_INTERCEPT_SUSPEND;
-    regs[5].value.reg64 = 0;
-    uint16_t st = winhv_set_vp_registers(c->id, ci.header.vp_index, regs, 6);
-    if (st != HV_STATUS_SUCCESS) {
-        kcon_printf("pm: %s: resuming VP %u failed: %s\n", c->cfg->name, ci.header.vp_index,
-                    winhv_status_name(st));
-        stop_child(c, PM_FAILED, "could not be resumed");
-    }
+    complete(c, ci.header.vp_index, regs, 4, ci.header.rip + len);
 }
 
 /* HVMSG_X64_EXCEPTION_INTERCEPT: an exception the root intercepts (pm.c installs #BP for an
@@ -307,17 +286,8 @@ static void handle_exception(struct pm_child *c, const struct hv_message *m)
     }
     kcon_printf("pm: %s: INT3 at RIP 0x%llx (VP %u): skipped\n", c->cfg->name,
                 (unsigned long long)ex.header.rip, ex.header.vp_index);
-    struct hv_register_assoc regs[2] = { 0 };
-    regs[0].name = HV_X64_REGISTER_RIP;
-    regs[0].value.reg64 = ex.header.rip + len;
-    regs[1].name = HV_REGISTER_INTERCEPT_SUSPEND;
-    regs[1].value.reg64 = 0;
-    uint16_t st = winhv_set_vp_registers(c->id, ex.header.vp_index, regs, 2);
-    if (st != HV_STATUS_SUCCESS) {
-        kcon_printf("pm: %s: resuming VP %u failed: %s\n", c->cfg->name, ex.header.vp_index,
-                    winhv_status_name(st));
-        stop_child(c, PM_FAILED, "could not be resumed");
-    }
+    struct hv_register_assoc regs[PM_COMPLETE_MAX] = { 0 };
+    complete(c, ex.header.vp_index, regs, 0, ex.header.rip + len);
 }
 
 /* HVMSG_UNMAPPED_GPA / HVMSG_GPA_INTERCEPT: the child touched a GPA outside its RAM (its RAM is
