@@ -14,23 +14,9 @@
 CHECK=check-cpuid
 . "${srcdir:-.}/tests/build/scenario_lib.sh"
 scenario_run "$src/scenarios/cpuid.cfg"
-grep '^\[cpu-id\] child cpu-id: cpuid: FAIL ' "$tmp/out" | while read -r l; do bad "$l"; done
-n=$(grep -c '^\[cpu-id\] child cpu-id: cpuid: PASS ' "$tmp/out")
-if grep -qxF "[cpu-id] child cpu-id: cpuid: $n checks passed, 0 failed" "$tmp/out" &&
-    [ "$n" -eq 5 ]; then
-    pass "CPUID intercepts: $n checks passed"
-else
-    bad "CPUID intercepts: $(grep 'child cpu-id: cpuid: [0-9]' "$tmp/out") ($n PASS lines)"
-fi
+expect_child_checks cpu-id cpuid 5 "CPUID intercepts"
 expect '[cpu-id] child cpu-id: cpuid: brand "hvsim child cpu-id"'
-grep '^\[cpu-id\] child cpu-id: int3: FAIL ' "$tmp/out" | while read -r l; do bad "$l"; done
-n=$(grep -c '^\[cpu-id\] child cpu-id: int3: PASS ' "$tmp/out")
-if grep -qxF "[cpu-id] child cpu-id: int3: $n checks passed, 0 failed" "$tmp/out" &&
-    [ "$n" -eq 4 ]; then
-    pass "exception intercepts: $n checks passed"
-else
-    bad "exception intercepts: $(grep 'child cpu-id: int3: [0-9]' "$tmp/out") ($n PASS lines)"
-fi
+expect_child_checks cpu-id int3 4 "exception intercepts"
 n=$(grep -cE '^pm: cpu-id: INT3 at RIP 0x[0-9a-f]+ \(VP 0\): skipped$' "$tmp/out")
 if [ "$n" -eq 4 ]; then
     pass "the root skipped 4 INT3s"

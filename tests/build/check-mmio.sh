@@ -11,14 +11,7 @@
 CHECK=check-mmio
 . "${srcdir:-.}/tests/build/scenario_lib.sh"
 scenario_run "$src/scenarios/mmio.cfg"
-grep '^\[mmio\] child mmio: mmio: FAIL ' "$tmp/out" | while read -r l; do bad "$l"; done
-n=$(grep -c '^\[mmio\] child mmio: mmio: PASS ' "$tmp/out")
-if grep -qxF "[mmio] child mmio: mmio: $n checks passed, 0 failed" "$tmp/out" &&
-    [ "$n" -eq 22 ]; then
-    pass "the device page: $n checks passed"
-else
-    bad "the device page: $(grep 'child mmio: mmio: [0-9]' "$tmp/out") ($n PASS lines)"
-fi
+expect_child_checks mmio mmio 22 "the device page"
 expect "[mmio] child mmio: mmio: a line through DATA"
 if grep -qE '^pm: mmio: .*stopped' "$tmp/out"; then
     bad "the root stopped mmio: $(grep -E '^pm: mmio: .*stopped' "$tmp/out" | head -1)"

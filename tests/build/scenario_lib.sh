@@ -9,6 +9,10 @@
 #                         the root's summary says child NAME (partition ID) finished with status
 #                         0, MESSAGES messages, and was deleted
 #   expect_no_panic       no hypervisor panic on the console or in the summary
+#   expect_child_checks CHILD WORKLOAD N WHAT
+#                         child CHILD's workload WORKLOAD printed no FAIL line, exactly N PASS
+#                         lines and "N checks passed, 0 failed" ("[CHILD] child CHILD:
+#                         WORKLOAD: ..." lines, as partitions/child/wl_apic.c writes them)
 # pass/bad print "PASS|FAIL $CHECK: ..." and bad sets fail=1; the script ends with `exit $fail`.
 # Runs from the build directory (as `make check` does); $src is the source directory.
 hvsim=./hvsim
@@ -42,4 +46,16 @@ expect_summary() {
 
 expect_no_panic() {
     if grep -q 'PANIC' "$tmp/out" "$tmp/err"; then bad "a hypervisor panic"; else pass "no panic"; fi
+}
+
+expect_child_checks() {
+    p="[$1] child $1: $2:"
+    grep -F "$p FAIL " "$tmp/out" >"$tmp/fails"
+    while read -r l; do bad "$l"; done <"$tmp/fails"
+    n=$(grep -cF "$p PASS " "$tmp/out")
+    if grep -qxF "$p $n checks passed, 0 failed" "$tmp/out" && [ "$n" -eq "$3" ]; then
+        pass "$4: $n checks passed"
+    else
+        bad "$4: $(grep -F "$p " "$tmp/out" | grep 'checks passed') ($n PASS lines, want $3)"
+    fi
 }
